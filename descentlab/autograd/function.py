@@ -1,0 +1,630 @@
+"""The autograd core: grad mode, the recorded graph (Node), ops (Op), user Functions, and backward.
+
+The graph is made of nodes, never of tensors: a non-leaf tensor points at the node that produced it,
+and each node points at the nodes of its inputs (``next_functions`` in PyTorch's words). A leaf that
+requires grad gets an ``AccumulateGrad`` node that adds the arriving gradient into ``leaf.grad``.
+
+Backward is Kahn's algorithm: count how many consumers each reachable node has, then start from the
+root and run a node's backward only when every consumer has delivered its gradient. No recursion,
+so a graph ten thousand ops deep is fine.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "Function",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "is_anomaly_enabled",
+]
+
+
+class _Mode:
+    grad = True
+    anomaly = False
+
+
+def is_grad_enabled() -> bool:
+    """True when new operations are recorded for autograd."""
+    return _Mode.grad
+
+
+class _GradModeContext:
+    """Base of ``no_grad``/``enable_grad``/``set_grad_enabled``: a context manager and a decorator."""
+
+    _target: bool
+
+    def __enter__(self) -> None:
+        self._prev = _Mode.grad
+        _Mode.grad = self._target
+
+    def __exit__(self, *exc: Any) -> None:
+        _Mode.grad = self._prev
+
+    def __call__(self, func: Callable) -> Callable:
+        target = self._target
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            prev = _Mode.grad
+            _Mode.grad = target
+            try:
+                return func(*args, **kwargs)
+            finally:
+                _Mode.grad = prev
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Context manager and decorator that turns off graph recording (as ``torch.no_grad``)."""
+
+    _target = False
+
+
+class enable_grad(_GradModeContext):
+    """Context manager and decorator that turns graph recording back on (as ``torch.enable_grad``)."""
+
+    _target = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Set grad mode on or off; works as a function call, a context manager or a decorator."""
+
+    def __init__(self, mode: bool) -> None:
+        self._target = bool(mode)
+        self._prev = _Mode.grad
+        _Mode.grad = self._target
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: Any) -> None:
+        _Mode.grad = self._prev
+
+
+def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()``."""
+    return _Mode.anomaly
+
+
+class detect_anomaly:
+    """Context manager that names the op which first produced NaN/Inf, forward or backward.
+
+    Every op's output is checked for non-finite values while it is active, and so is every
+    gradient an op's backward returns; the error names the op, its input shapes and the pass.
+    This costs a scan of every array, so use it to debug, not to train.
+    """
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self.check_nan = check_nan
+
+    def __enter__(self) -> None:
+        self._prev = _Mode.anomaly
+        _Mode.anomaly = self.check_nan
+
+    def __exit__(self, *exc: Any) -> None:
+        _Mode.anomaly = self._prev
+
+
+def set_detect_anomaly(mode: bool) -> None:
+    """Turn anomaly detection on or off globally."""
+    _Mode.anomaly = bool(mode)
+
+
+_FREED_MSG = (
+    "Trying to backward through the graph a second time (or to access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through "
+    "the graph a second time or if you need to access saved tensors after calling backward."
+)
+
+
+class Node:
+    """One recorded operation: the ``ctx`` of its op and the ``grad_fn`` of its outputs.
+
+    Holds the edges to its inputs' nodes, the inputs' shapes and dtypes (to undo broadcasting and
+    casts centrally), and whatever the op saved for its backward, with the saved tensors' versions
+    so an in-place change made after the forward is caught instead of silently giving wrong grads.
+    """
+
+    __slots__ = (
+        "op", "parents", "metas", "_saved", "_versions", "_out", "_out_version", "freed",
+        "n_outputs", "retained", "hooks", "attrs", "__weakref__",
+    )
+
+    def __init__(self, op: type, inputs: Sequence[Any]) -> None:
+        self.op = op
+        self.parents = tuple(t._edge() if t.requires_grad else None for t in inputs)
+        self.metas = tuple((t._data.shape, t._data.dtype) for t in inputs)
+        if op.save_inputs:
+            self._saved = tuple(inputs)
+            self._versions = tuple(t._vbox[0] for t in inputs)
+        else:
+            self._saved = None
+        self._out = None
+        self.freed = False
+        self.n_outputs = 1
+        self.retained = None
+        self.hooks = None
+        self.attrs = None
+
+    # ``ctx.foo = ...`` in an op's forward: stored in a small dict so Node can keep __slots__.
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in Node.__slots__:
+            object.__setattr__(self, name, value)
+        else:
+            if self.attrs is None:
+                object.__setattr__(self, "attrs", {})
+            self.attrs[name] = value
+
+    def __getattr__(self, name: str) -> Any:
+        attrs = object.__getattribute__(self, "attrs")
+        if attrs is not None and name in attrs:
+            return attrs[name]
+        raise AttributeError(f"{self.name()} has no attribute {name!r}")
+
+    @property
+    def saved(self) -> tuple:
+        """The op's inputs, checked: not freed and not modified in place since the forward."""
+        if self.freed:
+            raise RuntimeError(_FREED_MSG)
+        for i, (t, v) in enumerate(zip(self._saved, self._versions)):
+            if t._vbox[0] != v:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: input {i} of {self.name()} (shape {tuple(t.shape)}) is at "
+                    f"version {t._vbox[0]}; expected version {v} instead. Use an out-of-place op "
+                    f"(e.g. x = x + y instead of x += y) or .clone() the tensor before changing it."
+                )
+        return self._saved
+
+    @property
+    def out(self) -> Any:
+        """The op's output, saved when its backward is cheaper written in terms of it."""
+        if self.freed:
+            raise RuntimeError(_FREED_MSG)
+        t = self._out
+        if t._vbox[0] != self._out_version:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: the output of {self.name()} (shape {tuple(t.shape)}) is at "
+                f"version {t._vbox[0]}; expected version {self._out_version} instead. Use an "
+                f"out-of-place op or .clone() the tensor before changing it."
+            )
+        return t
+
+    def name(self) -> str:
+        return self.op.__name__ + "Backward"
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple(p if p is not None else (None, 0) for p in self.parents)
+
+    def register_hook(self, hook: Callable) -> None:
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(hook)
+
+    def release(self) -> None:
+        # Small metadata (shapes, dims) stays; the saved tensors go, as in PyTorch.
+        if self._saved is not None or self._out is not None:
+            self._saved = None
+            self._out = None
+            self.freed = True
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class AccumulateGrad:
+    """The node of a leaf that requires grad: adds arriving gradients into ``leaf.grad``."""
+
+    __slots__ = ("variable", "hooks", "__weakref__")
+    parents = ()
+
+    def __init__(self, variable: Any) -> None:
+        self.variable = variable
+        self.hooks = None
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    next_functions = ()
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+class _NullCtx:
+    """Stands in for a Node when nothing is recorded, so forwards can set ctx attributes freely."""
+
+    __slots__ = ("__dict__",)
+
+
+_NULL = _NullCtx()
+
+
+class Op:
+    """An operation: ``forward`` on NumPy arrays, ``backward`` on Tensors (so it is differentiable).
+
+    ``forward(ctx, *arrays, **kwargs) -> ndarray`` may stash non-tensor values on ``ctx``.
+    ``backward(ctx, grad) -> tuple`` returns one gradient per input (a Tensor or None); it may use
+    ``ctx.saved`` (the input Tensors, when ``save_inputs``) and ``ctx.out`` (the output Tensor,
+    when ``save_output``). Gradients may keep the broadcast shape: the engine sums them back to each
+    input's shape and casts them to its dtype.
+    """
+
+    save_inputs = False
+    save_output = False
+
+    @staticmethod
+    def forward(ctx: Any, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> tuple:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
+        try:
+            return cls._apply(inputs, kwargs)
+        except ValueError as e:
+            if "broadcast" not in str(e):
+                raise
+            shapes = " and ".join(str(tuple(t.shape)) for t in inputs)
+            raise RuntimeError(
+                f"{cls.__name__}: shapes {shapes} cannot be broadcast together; sizes must be "
+                f"equal or 1 in every dimension, aligned from the right. Reshape or unsqueeze one "
+                f"operand."
+            ) from None
+
+    @classmethod
+    def _apply(cls, inputs: tuple, kwargs: dict) -> Any:
+        from .tensor import Tensor
+
+        if _Mode.grad:
+            for t in inputs:
+                if t.requires_grad:
+                    break
+            else:
+                out = Tensor._wrap(cls.forward(_NULL, *[t._data for t in inputs], **kwargs))
+                if _Mode.anomaly:
+                    _check_forward(cls, inputs, out)
+                return out
+            ctx = Node(cls, inputs)
+            out = Tensor._wrap(cls.forward(ctx, *[t._data for t in inputs], **kwargs))
+            out._ctx = ctx
+            out._requires_grad = True
+            if cls.save_output:
+                ctx._out = out
+                ctx._out_version = 0
+            if _Mode.anomaly:
+                _check_forward(cls, inputs, out)
+            return out
+        out = Tensor._wrap(cls.forward(_NULL, *[t._data for t in inputs], **kwargs))
+        if _Mode.anomaly:
+            _check_forward(cls, inputs, out)
+        return out
+
+
+def _check_forward(op: type, inputs: Sequence[Any], out: Any) -> None:
+    data = out._data
+    if data.dtype.kind in "fc" and not np.all(np.isfinite(data)):
+        if all(np.all(np.isfinite(t._data)) for t in inputs if t._data.dtype.kind in "fc"):
+            shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
+            raise RuntimeError(
+                f"detect_anomaly: {op.__name__} produced NaN/Inf in the forward pass from finite "
+                f"inputs of shapes {shapes}. Check its inputs' ranges (e.g. log of 0, overflow in "
+                f"exp, division by 0) or lower the learning rate."
+            )
+
+
+class FunctionCtx:
+    """The ``ctx`` of a user ``Function``: ``save_for_backward`` and arbitrary attributes."""
+
+    def __init__(self) -> None:
+        self._node: Node | None = None
+        self.needs_input_grad: tuple = ()
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        self._to_save = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        node = self._node
+        if node is not None and node.freed:
+            raise RuntimeError(_FREED_MSG)
+        saved = getattr(self, "_to_save", ())
+        versions = getattr(self, "_saved_versions", None)
+        if versions is not None:
+            for i, (t, v) in enumerate(zip(saved, versions)):
+                if t is not None and t._vbox[0] != v:
+                    raise RuntimeError(
+                        f"one of the variables needed for gradient computation has been modified "
+                        f"by an inplace operation: saved tensor {i} of "
+                        f"{node.name() if node else 'Function'} is at version {t._vbox[0]}; "
+                        f"expected version {v} instead."
+                    )
+        return saved
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        self._non_diff = {id(t) for t in tensors}
+
+
+class _FunctionOp:
+    """Adapter so the engine can run a user Function's backward like any op's."""
+
+    save_inputs = False
+    save_output = False
+
+    def __init__(self, fn_cls: type, ctx: FunctionCtx) -> None:
+        self.fn_cls = fn_cls
+        self.ctx = ctx
+        self.__name__ = fn_cls.__name__
+
+
+class Function:
+    """A user-defined op with a hand-written backward, as ``torch.autograd.Function``.
+
+    Subclass it with two static methods, ``forward(ctx, *args)`` (runs on Tensors with grad mode
+    off) and ``backward(ctx, *grad_outputs)`` (returns one gradient per forward argument, None for
+    non-tensor or non-differentiable ones), then call ``MyFn.apply(*args)``. Use
+    ``ctx.save_for_backward(*tensors)`` and ``ctx.saved_tensors`` for tensors the backward needs.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        from .tensor import Tensor
+
+        ctx = FunctionCtx()
+        tensor_args = [a for a in args if isinstance(a, Tensor)]
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with no_grad():
+            outputs = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        outs = tuple(o.detach() if isinstance(o, Tensor) else o for o in outs)
+        if not (_Mode.grad and any(t.requires_grad for t in tensor_args)):
+            return outs[0] if single else outs
+        op = _FunctionOp(cls, ctx)
+        node = Node(op, tensor_args)  # type: ignore[arg-type]
+        node.n_outputs = len(outs)
+        node.attrs = {"arg_is_tensor": tuple(isinstance(a, Tensor) for a in args)}
+        ctx._node = node
+        saved = getattr(ctx, "_to_save", ())
+        ctx._saved_versions = tuple(t._vbox[0] if t is not None else 0 for t in saved)
+        non_diff = getattr(ctx, "_non_diff", set())
+        for i, o in enumerate(outs):
+            if isinstance(o, Tensor) and o._data.dtype.kind == "f" and id(o) not in non_diff:
+                o._ctx = node
+                o._oidx = i
+                o._requires_grad = True
+        return outs[0] if single else outs
+
+
+def _run_function_backward(node: Node, grads: list) -> tuple:
+    from .tensor import Tensor
+
+    op = node.op
+    if node.freed:
+        raise RuntimeError(_FREED_MSG)
+    results = op.fn_cls.backward(op.ctx, *grads)
+    if not isinstance(results, tuple):
+        results = (results,)
+    is_tensor = node.attrs["arg_is_tensor"]
+    if len(results) != len(is_tensor):
+        raise RuntimeError(
+            f"{op.__name__}.backward returned {len(results)} gradients but forward took "
+            f"{len(is_tensor)} arguments; return one per argument (None for non-tensors)."
+        )
+    # A user backward may hand back a saved tensor or the incoming grad itself: copy so that no
+    # .grad ever aliases another array.
+    return tuple(
+        (r.clone() if isinstance(r, Tensor) else r)
+        for r, t in zip(results, is_tensor) if t
+    )
+
+
+# ----------------------------------------------------------------------------- backward engine
+
+
+def _collect(roots: Sequence[Any]) -> dict:
+    """Count, for every node reachable from the roots, how many edges point at it."""
+    deps: dict = {}
+    stack = []
+    for r in roots:
+        if r not in deps:
+            deps[r] = 0
+            stack.append(r)
+    while stack:
+        node = stack.pop()
+        for p in node.parents:
+            if p is None:
+                continue
+            parent = p[0]
+            if parent in deps:
+                deps[parent] += 1
+            else:
+                deps[parent] = 1
+                stack.append(parent)
+    return deps
+
+
+def run_backward(
+    roots: Sequence[Any],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: dict | None = None,
+) -> dict | None:
+    """Propagate ``root_grads`` from the ``roots`` edges to the leaves.
+
+    With ``capture`` ({edge: None}) gradients arriving at those edges are returned instead of being
+    accumulated into ``.grad`` (that is ``autograd.grad``); otherwise leaves accumulate.
+    """
+    from .ops.arith import Cast, SumTo
+    from .tensor import Tensor
+
+    root_nodes = [e[0] for e in roots]
+    deps = _collect(root_nodes)
+    grads: dict = {}
+    for (node, idx), g in zip(roots, root_grads):
+        slot = grads.get(node)
+        if slot is None:
+            slot = grads[node] = [None] * _n_out(node)
+        slot[idx] = g if slot[idx] is None else slot[idx] + g
+    # Arrays already stored in some .grad during this pass, plus the caller's root gradients: a
+    # gradient that is one of these (or a view) must be copied before a leaf keeps it.
+    handed = {id(g._data) for g in root_grads}
+    ready = [n for n in dict.fromkeys(root_nodes) if deps[n] == 0]
+    prev_mode = _Mode.grad
+    _Mode.grad = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            node_grads = grads.pop(node, None)
+            if node_grads is not None and node.hooks:
+                node_grads = _apply_hooks(node.hooks, node_grads)
+            if type(node) is AccumulateGrad:
+                g = node_grads[0] if node_grads is not None else None
+                if capture is not None:
+                    key = (node, 0)
+                    if key in capture and g is not None:
+                        capture[key] = g if capture[key] is None else capture[key] + g
+                elif g is not None:
+                    _accumulate(node.variable, g, handed, create_graph)
+                continue
+            if capture is not None and node_grads is not None:
+                for i, g in enumerate(node_grads):
+                    key = (node, i)
+                    if key in capture and g is not None:
+                        capture[key] = g if capture[key] is None else capture[key] + g
+            if node_grads is None or all(g is None for g in node_grads):
+                in_grads = None
+            else:
+                if node.retained is not None:
+                    for i, t in node.retained.items():
+                        if node_grads[i] is not None:
+                            _accumulate(t, node_grads[i], handed, create_graph)
+                in_grads = _call_backward(node, node_grads)
+            for i, p in enumerate(node.parents):
+                if p is None:
+                    continue
+                parent, pidx = p
+                if in_grads is not None:
+                    g = in_grads[i]
+                    if g is not None:
+                        if not isinstance(g, Tensor):
+                            raise TypeError(
+                                f"{node.name()} returned a {type(g).__name__} as gradient {i}; "
+                                f"backward must return Tensors or None"
+                            )
+                        shape, dtype = node.metas[i]
+                        if g._data.shape != shape:
+                            g = _reduce_to(g, shape, node, i, SumTo)
+                        if g._data.dtype != dtype:
+                            g = Cast.apply(g, dtype=dtype)
+                        slot = grads.get(parent)
+                        if slot is None:
+                            slot = grads[parent] = [None] * _n_out(parent)
+                        slot[pidx] = g if slot[pidx] is None else slot[pidx] + g
+                deps[parent] -= 1
+                if deps[parent] == 0:
+                    ready.append(parent)
+            if not retain_graph:
+                node.release()
+    finally:
+        _Mode.grad = prev_mode
+    return capture
+
+
+def _n_out(node: Any) -> int:
+    return 1 if type(node) is AccumulateGrad else node.n_outputs
+
+
+def _apply_hooks(hooks: list, node_grads: list) -> list:
+    out = list(node_grads)
+    for hook in hooks:
+        for i, g in enumerate(out):
+            if g is not None:
+                r = hook(g)
+                if r is not None:
+                    out[i] = r
+    return out
+
+
+def _reduce_to(g: Any, shape: tuple, node: Node, i: int, SumTo: type) -> Any:
+    gshape = g._data.shape
+    # Broadcasting only adds leading dims or stretches size-1 dims; anything else is an op bug.
+    lead = len(gshape) - len(shape)
+    if lead < 0 or any(s != 1 and s != gs for s, gs in zip(shape, gshape[lead:])):
+        raise RuntimeError(
+            f"{node.name()} returned a gradient of shape {gshape} for input {i} of shape {shape}"
+        )
+    return SumTo.apply(g, shape=shape)
+
+
+def _call_backward(node: Node, node_grads: list) -> tuple:
+    from .tensor import Tensor
+
+    if isinstance(node.op, _FunctionOp):
+        filled = [
+            g if g is not None else None for g in node_grads
+        ]
+        result = _run_function_backward(node, filled)
+    else:
+        result = node.op.backward(node, node_grads[0])
+    if _Mode.anomaly or is_anomaly_enabled():
+        for i, g in enumerate(result):
+            if isinstance(g, Tensor) and g._data.dtype.kind == "f" and not np.all(
+                np.isfinite(g._data)
+            ):
+                raise RuntimeError(
+                    f"detect_anomaly: Function '{node.name()}' returned nan or inf values in its "
+                    f"{i}th output (gradient for input of shape {node.metas[i][0]})."
+                )
+    return result
+
+
+def _accumulate(t: Any, g: Any, handed: set, create_graph: bool) -> None:
+    """Add ``g`` into ``t.grad``, never letting ``t.grad`` alias another array."""
+    from .tensor import Tensor
+
+    if t._hooks:
+        for hook in t._hooks:
+            r = hook(g)
+            if r is not None:
+                g = r
+    current = t._grad
+    if current is None:
+        if create_graph:
+            t._grad = g
+        else:
+            arr = g._data
+            if arr.base is not None or id(arr) in handed or not arr.flags.writeable:
+                arr = arr.copy()
+            handed.add(id(arr))
+            t._grad = Tensor._wrap(arr)
+    elif create_graph or current._ctx is not None:
+        t._grad = current + g
+    else:
+        np.add(current._data, g._data, out=current._data)

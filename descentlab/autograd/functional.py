@@ -1,0 +1,172 @@
+"""Functional transforms with torch.autograd.functional's names and signatures.
+
+``vjp`` and ``hvp`` are one (double) backward pass each; ``jacobian``/``hessian`` build full
+matrices row by row and are meant for small problems (Newton's method, the lab's 2-D landscapes).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .function import enable_grad
+from .grad import grad as _grad
+from .tensor import Tensor
+
+
+def _prep(inputs: Any, create_graph: bool) -> tuple[tuple, bool]:
+    single = isinstance(inputs, Tensor)
+    ins = (inputs,) if single else tuple(inputs)
+    for i, t in enumerate(ins):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"input {i} must be a Tensor, got {type(t).__name__}")
+    prepped = tuple(
+        (t if create_graph and t.requires_grad else t.detach()).requires_grad_(True)
+        if t.dtype.kind == "f" else t
+        for t in ins
+    )
+    return prepped, single
+
+
+def _outs(out: Any) -> tuple[tuple, bool]:
+    single = isinstance(out, Tensor)
+    return ((out,) if single else tuple(out)), single
+
+
+def _grads_or_zeros(gs: tuple, ins: tuple, create_graph: bool) -> tuple:
+    from .creation import zeros_like
+
+    return tuple(
+        (g if create_graph else g.detach()) if g is not None else zeros_like(t)
+        for g, t in zip(gs, ins)
+    )
+
+
+def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> tuple:
+    """(func(inputs), vᵀ·J): the vector-Jacobian product by one backward pass."""
+    ins, single_in = _prep(inputs, create_graph)
+    with enable_grad():
+        out = func(*ins)
+        outs, single_out = _outs(out)
+        if v is not None:
+            vs = (v,) if isinstance(v, Tensor) else tuple(v)
+        else:
+            vs = (None,) * len(outs)
+        diff = [(o, g) for o, g in zip(outs, vs) if o.requires_grad]
+        if diff:
+            gs = _grad([o for o, _ in diff], ins, [g for _, g in diff],
+                       create_graph=create_graph, retain_graph=True, allow_unused=True)
+        else:
+            gs = (None,) * len(ins)
+    res = _grads_or_zeros(gs, ins, create_graph)
+    out_det = out.detach() if single_out and not create_graph else out
+    return out_det, res[0] if single_in else res
+
+
+def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> tuple:
+    """(func(inputs), J·v) by the double-vjp trick: J·v = ∂/∂u (uᵀJ)·v, u a dummy cotangent."""
+    from .creation import zeros_like
+
+    ins, single_in = _prep(inputs, create_graph)
+    vs = (v,) if isinstance(v, Tensor) else tuple(v) if v is not None else None
+    if vs is None:
+        if any(t.numel() != 1 for t in ins):
+            raise RuntimeError("jvp: v can be omitted only when every input has one element")
+        from .creation import ones_like
+
+        vs = tuple(ones_like(t) for t in ins)
+    with enable_grad():
+        out = func(*ins)
+        outs, single_out = _outs(out)
+        us = tuple(zeros_like(o).requires_grad_(True) for o in outs)
+        gs = _grad(outs, ins, us, create_graph=True, retain_graph=True, allow_unused=True)
+        pairs = [(g, vv) for g, vv in zip(gs, vs) if g is not None]
+        if pairs:
+            jv = _grad([g for g, _ in pairs], us, [vv for _, vv in pairs],
+                       create_graph=create_graph, retain_graph=True, allow_unused=True)
+        else:
+            jv = (None,) * len(us)
+    res = _grads_or_zeros(jv, outs, create_graph)
+    return (out.detach() if single_out and not create_graph else out), (
+        res[0] if single_out else res)
+
+
+def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
+             vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
+    """∂func/∂inputs, shape out.shape + in.shape, one backward pass per output element."""
+    from .creation import stack, zeros
+
+    ins, single_in = _prep(inputs, create_graph)
+    with enable_grad():
+        out = func(*ins)
+        outs, single_out = _outs(out)
+        result = []
+        for o in outs:
+            flat = o.reshape(-1)
+            rows = [[] for _ in ins]
+            for k in range(flat.shape[0]):
+                if o.requires_grad:
+                    gs = _grad(flat[k], ins, retain_graph=True, create_graph=create_graph,
+                               allow_unused=True)
+                else:
+                    gs = (None,) * len(ins)
+                for j, (g, t) in enumerate(zip(gs, ins)):
+                    if g is None:
+                        g = zeros(t.shape, dtype=t.dtype)
+                    rows[j].append(g if create_graph else g.detach())
+            per_in = []
+            for j, t in enumerate(ins):
+                if rows[j]:
+                    per_in.append(stack(rows[j]).reshape(o.shape + t.shape))
+                else:
+                    per_in.append(zeros(o.shape + t.shape, dtype=t.dtype))
+            result.append(per_in[0] if single_in else tuple(per_in))
+    return result[0] if single_out else tuple(result)
+
+
+def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
+            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
+    """∂²func/∂inputs², the Jacobian of the gradient (func must return a scalar)."""
+    ins, single_in = _prep(inputs, create_graph)
+
+    def gradient(*xs: Tensor) -> Any:
+        out = func(*xs)
+        if not isinstance(out, Tensor) or out.numel() != 1:
+            raise RuntimeError("hessian: the function must return a single-element Tensor")
+        gs = _grad(out.reshape(()), xs, create_graph=True, allow_unused=True)
+        from .creation import zeros_like
+
+        gs = tuple(g if g is not None else zeros_like(x) for g, x in zip(gs, xs))
+        return gs[0] if single_in else gs
+
+    return jacobian(gradient, ins[0] if single_in else ins, create_graph=create_graph)
+
+
+def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> tuple:
+    """(func(inputs), H·v) by double backward: H·v = ∇(∇f · v); the Hessian is never formed."""
+    ins, single_in = _prep(inputs, create_graph)
+    vs = (v,) if isinstance(v, Tensor) else tuple(v)
+    with enable_grad():
+        out = func(*ins)
+        if not isinstance(out, Tensor) or out.numel() != 1:
+            raise RuntimeError("hvp: the function must return a single-element Tensor")
+        gs = _grad(out.reshape(()), ins, create_graph=True, allow_unused=True)
+        dot = None
+        for g, vv in zip(gs, vs):
+            if g is not None:
+                term = (g * vv).sum()
+                dot = term if dot is None else dot + term
+        if dot is not None and dot.requires_grad:
+            hv = _grad(dot, ins, create_graph=create_graph, allow_unused=True)
+        else:
+            hv = (None,) * len(ins)
+    res = _grads_or_zeros(hv, ins, create_graph)
+    return (out.detach() if not create_graph else out), (res[0] if single_in else res)
+
+
+def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> tuple:
+    """(func(inputs), vᵀ·H); equal to hvp for twice-differentiable functions (H is symmetric)."""
+    return hvp(func, inputs, v, create_graph, strict)

@@ -1,0 +1,222 @@
+"""Arithmetic: + − × ÷, powers, matmul, and the broadcasting pair sum_to / broadcast_to.
+
+Backwards are written with Tensor ops, so each is itself differentiable (double backward).
+Gradients may keep the broadcast shape: the engine sums them back with ``SumTo``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Op
+
+
+class Add(Op):
+    """a + b;  ∂/∂a = g, ∂/∂b = g."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Op):
+    """a − b;  ∂/∂a = g, ∂/∂b = −g."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, -g
+
+
+class Mul(Op):
+    """a · b;  ∂/∂a = g·b, ∂/∂b = g·a."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved
+        ga = g * b if ctx.parents[0] is not None else None
+        gb = g * a if ctx.parents[1] is not None else None
+        return ga, gb
+
+
+class Div(Op):
+    """a / b;  ∂/∂a = g/b, ∂/∂b = −g·a/b²."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved
+        ga = g / b if ctx.parents[0] is not None else None
+        gb = -g * a / (b * b) if ctx.parents[1] is not None else None
+        return ga, gb
+
+
+class Neg(Op):
+    """−a;  ∂/∂a = −g."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        return (-g,)
+
+
+class Clone(Op):
+    """A copy;  ∂/∂a = g."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g,)
+
+
+class Cast(Op):
+    """Change dtype;  the gradient is cast back to the input's dtype (by the engine)."""
+
+    @staticmethod
+    def forward(ctx, a, dtype):
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g,)
+
+
+class PowScalar(Op):
+    """aᵖ for a Python number p;  ∂/∂a = g·p·aᵖ⁻¹ (0 when p = 0)."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, p):
+        ctx.p = p
+        if p == 2:
+            return a * a
+        if p == 0.5:
+            return np.sqrt(a)
+        return np.power(a, p if a.dtype.kind == "f" or p >= 0 else float(p))
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved
+        p = ctx.p
+        if p == 0:
+            return (g * 0.0,)
+        if p == 1:
+            return (g,)
+        if p == 2:
+            return (g * a * 2.0,)
+        return (g * (a ** (p - 1)) * p,)
+
+
+class Pow(Op):
+    """aᵇ with both tensors;  ∂/∂a = g·b·aᵇ⁻¹, ∂/∂b = g·aᵇ·log a (0 where a = 0 and b ≥ 0)."""
+
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.power(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved
+        ga = gb = None
+        if ctx.parents[0] is not None:
+            ga = g * b * a ** (b - 1.0)
+        if ctx.parents[1] is not None:
+            from ..tensor import where
+
+            out = ctx.out
+            safe = (a._data == 0) & (b._data >= 0)
+            if safe.any():
+                log_a = where(safe, 0.0, a).log()
+            else:
+                log_a = a.log()
+            gb = g * out * log_a
+        return ga, gb
+
+
+class MatMul(Op):
+    """a @ b (batched, 1-D operands as vectors);  ∂/∂a = g @ bᵀ, ∂/∂b = aᵀ @ g."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g2 = g
+        if a.ndim == 1:
+            g2 = g2.unsqueeze(-2)
+        if b.ndim == 1:
+            g2 = g2.unsqueeze(-1)
+        ga = gb = None
+        if ctx.parents[0] is not None:
+            ga = g2.matmul(b2.transpose(-1, -2))
+            if a.ndim == 1:
+                ga = ga.reshape(ga.shape[:-2] + (ga.shape[-1],))
+        if ctx.parents[1] is not None:
+            gb = a2.transpose(-1, -2).matmul(g2)
+            if b.ndim == 1:
+                gb = gb.reshape(gb.shape[:-1])
+        return ga, gb
+
+
+class SumTo(Op):
+    """Sum a broadcast array back to ``shape`` (undo broadcasting);  ∂/∂a = broadcast g."""
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.in_shape = a.shape
+        lead = a.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            i + lead for i, s in enumerate(shape) if s == 1 and a.shape[i + lead] != 1
+        )
+        out = a.sum(axis=axes, keepdims=True) if axes else a
+        return out.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (BroadcastTo.apply(g, shape=ctx.in_shape),)
+
+
+class BroadcastTo(Op):
+    """Broadcast to ``shape`` (a read-only view);  ∂/∂a = g summed back to a's shape."""
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        return np.broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g,)  # the engine sums it back to the input's shape

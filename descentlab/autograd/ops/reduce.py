@@ -1,0 +1,196 @@
+"""Reductions (sum, max/min, logsumexp, prod, cumsum) and softmax / log-softmax."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Op
+
+
+def _wrap(arr):
+    from ..tensor import Tensor
+
+    return Tensor._wrap(arr)
+
+
+def _keep_shape(in_shape, dim):
+    """The reduced shape with size-1 dims kept (so a gradient can be broadcast back)."""
+    if dim is None:
+        return (1,) * len(in_shape)
+    return tuple(1 if i in dim else s for i, s in enumerate(in_shape))
+
+
+class Sum(Op):
+    """Σ over ``dim``;  ∂/∂a = g broadcast back over the summed dims."""
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim):
+        ctx.in_shape, ctx.dim = a.shape, dim
+        return np.asarray(np.sum(a, axis=dim, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g.reshape(_keep_shape(ctx.in_shape, ctx.dim)).expand(ctx.in_shape),)
+
+
+class _Extreme(Op):
+    """max/min over ``dim``. The gradient goes to the extreme entries: split evenly among ties
+    (full reductions, amax/amin, as torch) or to the first one (max(dim) with indices)."""
+
+    save_inputs = True
+    save_output = True
+    _fn = None
+    _arg = None
+
+    @classmethod
+    def forward(cls, ctx, a, dim, keepdim, evenly):
+        if a.size == 0:
+            raise RuntimeError(
+                f"{cls.__name__.lower()}(): expected a non-empty tensor (shape {a.shape}) to reduce"
+            )
+        ctx.dim, ctx.evenly, ctx.keepdim = dim, evenly, keepdim
+        return np.asarray(cls._fn(a, axis=dim, keepdims=keepdim))
+
+    @classmethod
+    def backward(cls, ctx, g):
+        (a,) = ctx.saved
+        x = a._data
+        kshape = _keep_shape(x.shape, ctx.dim)
+        out = ctx.out._data.reshape(kshape)
+        if ctx.evenly:
+            mask = (x == out).astype(x.dtype)
+            mask /= mask.sum(axis=ctx.dim, keepdims=True)
+        else:
+            (d,) = ctx.dim
+            idx = cls._arg(x, axis=d, keepdims=True)
+            mask = np.zeros_like(x)
+            np.put_along_axis(mask, idx, 1, axis=d)
+        return (g.reshape(kshape) * _wrap(mask),)
+
+
+class Max(_Extreme):
+    _fn = staticmethod(np.max)
+    _arg = staticmethod(np.argmax)
+
+
+class Min(_Extreme):
+    _fn = staticmethod(np.min)
+    _arg = staticmethod(np.argmin)
+
+
+class LogSumExp(Op):
+    """log Σ exp(a) = m + log Σ exp(a − m), m = max a;  ∂/∂a = g·exp(a − out) (the softmax)."""
+
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim):
+        ctx.dim = dim
+        m = np.max(a, axis=dim, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        out = np.log(np.sum(np.exp(a - m), axis=dim, keepdims=True)) + m
+        if not keepdim:
+            out = out.reshape([s for i, s in enumerate(out.shape)
+                               if not (dim is None or i in dim)])
+        return np.asarray(out, dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved
+        kshape = _keep_shape(a.shape, ctx.dim)
+        return (g.reshape(kshape) * (a - ctx.out.reshape(kshape)).exp(),)
+
+
+class Prod(Op):
+    """Π over ``dim``;  ∂/∂aᵢ = g·Π_{j≠i} aⱼ (computed as out/aᵢ when no factor is 0)."""
+
+    save_inputs = True
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim):
+        ctx.dim = dim
+        return np.asarray(np.prod(a, axis=dim, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved
+        kshape = _keep_shape(a.shape, ctx.dim)
+        gk = g.reshape(kshape)
+        if np.all(a._data != 0):
+            return (gk * ctx.out.reshape(kshape) / a,)
+        # With zeros, the product of the others is computed directly (first order only).
+        x = a._data
+        axes = range(x.ndim) if ctx.dim is None else ctx.dim
+        flat = np.moveaxis(x, list(axes), list(range(x.ndim - len(axes), x.ndim)))
+        lead = flat.shape[: x.ndim - len(axes)]
+        f2 = flat.reshape(lead + (-1,))
+        left = np.cumprod(np.concatenate([np.ones(lead + (1,), x.dtype), f2[..., :-1]], -1), -1)
+        right = np.flip(np.cumprod(np.flip(
+            np.concatenate([f2[..., 1:], np.ones(lead + (1,), x.dtype)], -1), -1), -1), -1)
+        others = np.moveaxis((left * right).reshape(flat.shape),
+                             list(range(x.ndim - len(axes), x.ndim)), list(axes))
+        return (gk * _wrap(others),)
+
+
+class CumSum(Op):
+    """Running sum along ``dim``;  ∂/∂a = reversed running sum of g."""
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        return np.cumsum(a, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        d = ctx.dim
+        return (g.flip(d).cumsum(d).flip(d),)
+
+
+class Flip(Op):
+    """Reverse along ``dims``;  ∂/∂a = g reversed the same way."""
+
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return np.flip(a, axis=dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (Flip.apply(g, dims=ctx.dims),)
+
+
+class Softmax(Op):
+    """yᵢ = e^(aᵢ−m) / Σⱼ e^(aⱼ−m);  ∂/∂a = y·(g − Σ g·y)."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        e = np.exp(a - np.max(a, axis=dim, keepdims=True))
+        e /= np.sum(e, axis=dim, keepdims=True)
+        return e
+
+    @staticmethod
+    def backward(ctx, g):
+        y = ctx.out
+        return (y * (g - (g * y).sum(ctx.dim, keepdim=True)),)
+
+
+class LogSoftmax(Op):
+    """yᵢ = aᵢ − logΣⱼ e^(aⱼ);  ∂/∂a = g − e^y·Σ g."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        s = a - np.max(a, axis=dim, keepdims=True)
+        s -= np.log(np.sum(np.exp(s), axis=dim, keepdims=True))
+        return s
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g - ctx.out.exp() * g.sum(ctx.dim, keepdim=True),)

@@ -1,0 +1,1205 @@
+"""Tensor: a NumPy array plus what autograd needs (requires_grad, grad, the node that made it).
+
+Names, signatures and semantics follow PyTorch. Every differentiable method is a thin call to an op
+in ``ops/``; this file only converts arguments and routes.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from . import dtypes as _dt
+from .function import AccumulateGrad, _Mode, run_backward
+
+_py_float = builtins.float
+_py_int = builtins.int
+_py_bool = builtins.bool
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it for backpropagation.
+
+    ``data`` lives in a NumPy array (``.numpy()`` shares it). Set ``requires_grad=True`` on a leaf
+    to have ``backward()`` fill its ``.grad``. PyTorch's names and semantics; CPU only.
+    """
+
+    __slots__ = (
+        "_data", "_requires_grad", "_grad", "_ctx", "_oidx", "_vbox", "_accum", "_hooks",
+        "__weakref__",
+    )
+    __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data: Any = None, requires_grad: bool = False, dtype: Any = None) -> None:
+        arr = _dt.as_array(data if data is not None else [], dtype)
+        self._data = arr
+        self._requires_grad = False
+        self._grad = None
+        self._ctx = None
+        self._oidx = 0
+        self._vbox = [0]
+        self._accum = None
+        self._hooks = None
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, arr: np.ndarray, requires_grad: bool = False) -> "Tensor":
+        """Wrap an ndarray without copying or checking (internal fast path)."""
+        t = object.__new__(cls)
+        t._data = arr
+        t._requires_grad = requires_grad
+        t._grad = None
+        t._ctx = None
+        t._oidx = 0
+        t._vbox = [0]
+        t._accum = None
+        t._hooks = None
+        return t
+
+    # ------------------------------------------------------------------ autograd attributes
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        value = _py_bool(value)
+        if self._ctx is not None:
+            if not value:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use "
+                    "a computed variable in a subgraph that doesn't require differentiation use "
+                    "var_no_grad = var.detach()."
+                )
+            return
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients; this tensor is "
+                f"{self._data.dtype}. Convert it first, e.g. x.float().requires_grad_()."
+            )
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad(self) -> "Tensor | None":
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: grad shape "
+                    f"{tuple(value.shape)} vs tensor shape {tuple(self.shape)}"
+                )
+        self._grad = value
+
+    @property
+    def grad_fn(self) -> Any:
+        return self._ctx
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def _version(self) -> int:
+        return self._vbox[0]
+
+    def _bump_version(self) -> None:
+        self._vbox[0] += 1
+
+    def _edge(self) -> tuple:
+        if self._ctx is not None:
+            return (self._ctx, self._oidx)
+        acc = self._accum
+        if acc is None:
+            acc = self._accum = AccumulateGrad(self)
+        return (acc, 0)
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
+        if self._ctx is None:
+            return
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._ctx.retained is None:
+            self._ctx.retained = {}
+        self._ctx.retained[self._oidx] = self
+
+    @property
+    def retains_grad(self) -> bool:
+        ctx = self._ctx
+        return ctx is not None and ctx.retained is not None and self._oidx in ctx.retained
+
+    def register_hook(self, hook: Any) -> None:
+        """Call ``hook(grad)`` whenever a gradient for this tensor is computed; it may return a
+        replacement gradient."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._ctx is None:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+        else:
+            self._ctx.register_hook(hook)
+
+    def backward(
+        self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
+        create_graph: bool = False, inputs: Sequence["Tensor"] | None = None,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) · gradient into ``.grad`` of every leaf that requires grad.
+
+        ``gradient`` is required unless self is a scalar (it is the vector in the vector-Jacobian
+        product). The graph's saved values are freed afterwards unless ``retain_graph=True``;
+        ``create_graph=True`` records the backward itself, for higher-order derivatives.
+        """
+        if inputs is not None:
+            from . import grad as _grad
+
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            got = _grad(self, inputs, gradient, retain_graph=retain_graph,
+                        create_graph=create_graph, allow_unused=True)
+            with _no_grad_ctx(create_graph):
+                for t, g in zip(inputs, got):
+                    if g is not None:
+                        t._grad = g.detach().clone() if t._grad is None else t._grad + g
+            return
+        if not self._requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn: nothing "
+                "to differentiate. Set requires_grad=True on the leaves you want gradients for."
+            )
+        gradient = _root_grad(self, gradient)
+        if retain_graph is None:
+            retain_graph = create_graph
+        run_backward([self._edge()], [gradient], retain_graph, create_graph)
+
+    # ------------------------------------------------------------------ basic attributes
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def device(self) -> "_dt.device":
+        return _dt.CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def is_floating_point_(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def size(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self._data.shape
+        return self._data.shape[dim]
+
+    def numel(self) -> int:
+        return self._data.size
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def item(self) -> Any:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar; "
+                f"use .tolist() or index it first"
+            )
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as an ndarray sharing memory with this tensor."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't convert a Tensor that requires grad to a NumPy array. Use "
+                "tensor.detach().numpy() instead."
+            )
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    @property
+    def data(self) -> "Tensor":
+        t = Tensor._wrap(self._data)
+        t._vbox = self._vbox
+        return t
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's values, cut from the graph (requires_grad=False)."""
+        t = Tensor._wrap(self._data)
+        t._vbox = self._vbox
+        return t
+
+    def detach_(self) -> "Tensor":
+        self._ctx = None
+        self._requires_grad = False
+        return self
+
+    def clone(self) -> "Tensor":
+        return _ops().Clone.apply(self)
+
+    def contiguous(self) -> "Tensor":
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> "Tensor":
+        """Cast to a dtype (``x.to(dl.float64)``); device 'cpu' is accepted and changes nothing."""
+        dtype = kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("copy", None)
+        dev = kwargs.pop("device", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, _dt.device)):
+                dev = a
+            else:
+                dtype = a
+        if dev is not None:
+            _dt.device(dev)
+        if dtype is None:
+            return self
+        dtype = _dt.resolve(dtype)
+        if dtype == self._data.dtype:
+            return self
+        return _ops().Cast.apply(self, dtype=dtype)
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def type(self, dtype: Any = None) -> Any:
+        if dtype is None:
+            return f"descentlab.{self._data.dtype}"
+        return self.to(dtype)
+
+    def float(self) -> "Tensor":
+        return self.to(_dt.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(_dt.float64)
+
+    def long(self) -> "Tensor":
+        return self.to(_dt.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(_dt.int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(_dt.bool_)
+
+    # ------------------------------------------------------------------ printing, python protocol
+    def __repr__(self) -> str:
+        body = np.array2string(
+            self._data, separator=", ", precision=4, prefix="tensor(", threshold=1000,
+        )
+        extras = []
+        if self._data.dtype not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_):
+            extras.append(f"dtype=descentlab.{self._data.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{self._ctx.name()}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} values is ambiguous"
+            )
+        return _py_bool(self._data)
+
+    def __float__(self) -> float:
+        return _py_float(self.item())
+
+    def __int__(self) -> int:
+        return _py_int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return _py_int(self._data.item())
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(self._data.shape[0]):
+            yield self[i]
+
+    __hash__ = object.__hash__
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise TypeError(
+            "descentlab tensors are not picklable (loading pickles can execute code); save them "
+            "with descentlab.save_file / safetensors instead"
+        )
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other: Any) -> "Tensor":
+        a, b = _pair(self, other)
+        return _ops().Add.apply(a, b)
+
+    def __radd__(self, other: Any) -> "Tensor":
+        b, a = _pair(self, other)
+        return _ops().Add.apply(a, b)
+
+    def __sub__(self, other: Any) -> "Tensor":
+        a, b = _pair(self, other)
+        return _ops().Sub.apply(a, b)
+
+    def __rsub__(self, other: Any) -> "Tensor":
+        b, a = _pair(self, other)
+        return _ops().Sub.apply(a, b)
+
+    def __mul__(self, other: Any) -> "Tensor":
+        a, b = _pair(self, other)
+        return _ops().Mul.apply(a, b)
+
+    def __rmul__(self, other: Any) -> "Tensor":
+        b, a = _pair(self, other)
+        return _ops().Mul.apply(a, b)
+
+    def __truediv__(self, other: Any) -> "Tensor":
+        a, b = _pair(self, other, true_div=True)
+        return _ops().Div.apply(a, b)
+
+    def __rtruediv__(self, other: Any) -> "Tensor":
+        b, a = _pair(self, other, true_div=True)
+        return _ops().Div.apply(a, b)
+
+    def __neg__(self) -> "Tensor":
+        return _ops().Neg.apply(self)
+
+    def __pos__(self) -> "Tensor":
+        return self
+
+    def __pow__(self, other: Any) -> "Tensor":
+        ops = _ops()
+        if isinstance(other, (_py_int, _py_float)) and not isinstance(other, _py_bool):
+            if self._data.dtype.kind in "iu" and isinstance(other, _py_float):
+                return ops.PowScalar.apply(self.to(_dt.get_default_dtype()), p=other)
+            return ops.PowScalar.apply(self, p=other)
+        a, b = _pair(self, other)
+        return ops.Pow.apply(a, b)
+
+    def __rpow__(self, other: Any) -> "Tensor":
+        b, a = _pair(self, other)
+        return _ops().Pow.apply(a, b)
+
+    def __matmul__(self, other: Any) -> "Tensor":
+        return matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> "Tensor":
+        return matmul(_as_tensor(other), self)
+
+    def __abs__(self) -> "Tensor":
+        return self.abs()
+
+    def add(self, other: Any, *, alpha: Any = 1) -> "Tensor":
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> "Tensor":
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> "Tensor":
+        return self * other
+
+    def div(self, other: Any) -> "Tensor":
+        return self / other
+
+    def pow(self, exponent: Any) -> "Tensor":
+        return self ** exponent
+
+    def neg(self) -> "Tensor":
+        return -self
+
+    def matmul(self, other: Any) -> "Tensor":
+        return matmul(self, other)
+
+    def mm(self, other: Any) -> "Tensor":
+        return mm(self, other)
+
+    def bmm(self, other: Any) -> "Tensor":
+        if self.ndim != 3 or _as_tensor(other).ndim != 3:
+            raise RuntimeError("bmm expects two 3-D tensors (batch, n, m) and (batch, m, p)")
+        return matmul(self, other)
+
+    def dot(self, other: Any) -> "Tensor":
+        if self.ndim != 1 or _as_tensor(other).ndim != 1:
+            raise RuntimeError("1D tensors expected in dot")
+        return matmul(self, other)
+
+    # ------------------------------------------------------------------ comparisons (no grad)
+    def _cmp(self, other: Any, fn: Any) -> "Tensor":
+        o = other._data if isinstance(other, Tensor) else other
+        return Tensor._wrap(np.asarray(fn(self._data, o)))
+
+    def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
+        return self._cmp(other, np.equal)
+
+    def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
+        return self._cmp(other, np.not_equal)
+
+    def __lt__(self, other: Any) -> "Tensor":
+        return self._cmp(other, np.less)
+
+    def __le__(self, other: Any) -> "Tensor":
+        return self._cmp(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> "Tensor":
+        return self._cmp(other, np.greater)
+
+    def __ge__(self, other: Any) -> "Tensor":
+        return self._cmp(other, np.greater_equal)
+
+    eq = __eq__
+    ne = __ne__
+    lt = __lt__
+    le = __le__
+    gt = __gt__
+    ge = __ge__
+
+    def __and__(self, other: Any) -> "Tensor":
+        return self._cmp(other, np.logical_and if self.dtype == _dt.bool_ else np.bitwise_and)
+
+    def __or__(self, other: Any) -> "Tensor":
+        return self._cmp(other, np.logical_or if self.dtype == _dt.bool_ else np.bitwise_or)
+
+    def __xor__(self, other: Any) -> "Tensor":
+        return self._cmp(other, np.logical_xor if self.dtype == _dt.bool_ else np.bitwise_xor)
+
+    def __invert__(self) -> "Tensor":
+        if self._data.dtype == _dt.bool_:
+            return Tensor._wrap(np.logical_not(self._data))
+        return Tensor._wrap(np.invert(self._data))
+
+    def logical_not(self) -> "Tensor":
+        return Tensor._wrap(np.logical_not(self._data))
+
+    def isnan(self) -> "Tensor":
+        return Tensor._wrap(np.isnan(self._data))
+
+    def isinf(self) -> "Tensor":
+        return Tensor._wrap(np.isinf(self._data))
+
+    def isfinite(self) -> "Tensor":
+        return Tensor._wrap(np.isfinite(self._data))
+
+    def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+        return _py_bool(np.allclose(self._data, _as_tensor(other)._data, rtol=rtol, atol=atol))
+
+    def equal(self, other: Any) -> bool:
+        o = _as_tensor(other)._data
+        return self._data.shape == o.shape and _py_bool(np.array_equal(self._data, o))
+
+    def all(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        return Tensor._wrap(np.asarray(np.all(self._data, axis=dim, keepdims=keepdim)))
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        return Tensor._wrap(np.asarray(np.any(self._data, axis=dim, keepdims=keepdim)))
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        return _arg(self._data, np.argmax, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        return _arg(self._data, np.argmin, dim, keepdim)
+
+    def sign(self) -> "Tensor":
+        return Tensor._wrap(np.sign(self._data))
+
+    def floor(self) -> "Tensor":
+        return Tensor._wrap(np.floor(self._data))
+
+    def ceil(self) -> "Tensor":
+        return Tensor._wrap(np.ceil(self._data))
+
+    def round(self) -> "Tensor":
+        return Tensor._wrap(np.round(self._data))
+
+    def nonzero(self) -> "Tensor":
+        return Tensor._wrap(np.argwhere(self._data))
+
+    def count_nonzero(self, dim: Any = None) -> "Tensor":
+        return Tensor._wrap(np.asarray(np.count_nonzero(self._data, axis=dim), dtype=np.int64))
+
+    def sort(self, dim: int = -1, descending: bool = False) -> Any:
+        idx = np.argsort(-self._data if descending else self._data, axis=dim, kind="stable")
+        return _ValuesIndices(self.gather(dim, Tensor._wrap(idx)), Tensor._wrap(idx))
+
+    def argsort(self, dim: int = -1, descending: bool = False) -> "Tensor":
+        return self.sort(dim, descending).indices
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True) -> Any:
+        s = self.sort(dim, descending=largest)
+        sl = [builtins.slice(None)] * self.ndim
+        sl[dim] = builtins.slice(0, k)
+        return _ValuesIndices(s.values[tuple(sl)], s.indices[tuple(sl)])
+
+    def gather(self, dim: int, index: "Tensor") -> "Tensor":
+        """out[i][j] = self[index[i][j]][j] for dim 0 (as torch.gather)."""
+        idx = _as_tensor(index)._data
+        grids = list(np.indices(idx.shape, sparse=True))
+        grids[dim % self.ndim] = idx
+        return self[tuple(Tensor._wrap(np.asarray(g)) for g in grids)]
+
+    # ------------------------------------------------------------------ unary math
+    def exp(self) -> "Tensor":
+        return _ops().Exp.apply(_floating(self))
+
+    def log(self) -> "Tensor":
+        return _ops().Log.apply(_floating(self))
+
+    def log1p(self) -> "Tensor":
+        return _ops().Log1p.apply(_floating(self))
+
+    def sqrt(self) -> "Tensor":
+        return _ops().Sqrt.apply(_floating(self))
+
+    def rsqrt(self) -> "Tensor":
+        return self.sqrt().reciprocal()
+
+    def reciprocal(self) -> "Tensor":
+        return 1.0 / _floating(self)
+
+    def square(self) -> "Tensor":
+        return self * self
+
+    def sin(self) -> "Tensor":
+        return _ops().Sin.apply(_floating(self))
+
+    def cos(self) -> "Tensor":
+        return _ops().Cos.apply(_floating(self))
+
+    def tan(self) -> "Tensor":
+        return self.sin() / self.cos()
+
+    def tanh(self) -> "Tensor":
+        return _ops().Tanh.apply(_floating(self))
+
+    def sigmoid(self) -> "Tensor":
+        return _ops().Sigmoid.apply(_floating(self))
+
+    def relu(self) -> "Tensor":
+        return _ops().Relu.apply(self)
+
+    def abs(self) -> "Tensor":
+        return _ops().Abs.apply(self)
+
+    def erf(self) -> "Tensor":
+        return _ops().Erf.apply(_floating(self))
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
+        return _ops().LeakyRelu.apply(self, slope=negative_slope)
+
+    def elu(self, alpha: float = 1.0) -> "Tensor":
+        return _ops().Elu.apply(self, alpha=alpha)
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> "Tensor":
+        return _ops().Softplus.apply(self, beta=beta, threshold=threshold)
+
+    def gelu(self, approximate: str = "none") -> "Tensor":
+        """x·Φ(x) with Φ the standard normal CDF; approximate='tanh' uses
+        0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
+        if approximate == "none":
+            return self * 0.5 * (1.0 + (self * 0.7071067811865476).erf())
+        if approximate == "tanh":
+            inner = (self + self * self * self * 0.044715) * 0.7978845608028654
+            return self * 0.5 * (1.0 + inner.tanh())
+        raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+
+    # ------------------------------------------------------------------ binary selections
+    def maximum(self, other: Any) -> "Tensor":
+        a, b = _pair(self, other)
+        return _ops().Maximum.apply(a, b)
+
+    def minimum(self, other: Any) -> "Tensor":
+        a, b = _pair(self, other)
+        return _ops().Minimum.apply(a, b)
+
+    def clamp(self, min: Any = None, max: Any = None) -> "Tensor":
+        if min is None and max is None:
+            raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            out = self
+            if min is not None:
+                out = out.maximum(min)
+            if max is not None:
+                out = out.minimum(max)
+            return out
+        return _ops().Clamp.apply(self, lo=min, hi=max)
+
+    clip = clamp
+
+    def where(self, condition: Any, other: Any) -> "Tensor":
+        return where(condition, self, other)
+
+    def masked_fill(self, mask: Any, value: Any) -> "Tensor":
+        return where(mask, _as_tensor(value, self), self)
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
+        x = self if dtype is None else self.to(dtype)
+        if x._data.dtype.kind in "biu" and dtype is None:
+            x = x.to(_dt.int64)
+        return _ops().Sum.apply(x, dim=_dims(dim, x.ndim), keepdim=keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
+        x = self if dtype is None else self.to(dtype)
+        if x._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"mean(): could not infer output dtype. Input dtype must be either a floating point "
+                f"or complex dtype. Got: {x._data.dtype}"
+            )
+        axes = _dims(dim, x.ndim)
+        n = x._data.size if axes is None else int(np.prod([x._data.shape[a] for a in axes]))
+        return _ops().Sum.apply(x, dim=axes, keepdim=keepdim) / n
+
+    def _minmax(self, dim: Any, keepdim: bool, op_name: str) -> Any:
+        op = getattr(_ops(), op_name)
+        if dim is None:
+            return op.apply(self, dim=None, keepdim=False, evenly=True)
+        if isinstance(dim, Tensor):
+            return (self.maximum if op_name == "Max" else self.minimum)(dim)
+        d = _py_int(dim) % max(self.ndim, 1)
+        values = op.apply(self, dim=(d,), keepdim=keepdim, evenly=False)
+        fn = np.argmax if op_name == "Max" else np.argmin
+        return _ValuesIndices(values, _arg(self._data, fn, d, keepdim))
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Largest value; with ``dim``, a (values, indices) pair like torch.max(x, dim)."""
+        return self._minmax(dim, keepdim, "Max")
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Smallest value; with ``dim``, a (values, indices) pair like torch.min(x, dim)."""
+        return self._minmax(dim, keepdim, "Min")
+
+    def amax(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        return _ops().Max.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
+
+    def amin(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        return _ops().Min.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
+
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: Any = None) -> "Tensor":
+        """Σ(x − mean)² / (N − correction); correction=1 (unbiased, the default) as torch."""
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        axes = _dims(dim, self.ndim)
+        n = self._data.size if axes is None else int(np.prod([self._data.shape[a] for a in axes]))
+        centered = self - self.mean(axes, keepdim=True)
+        return (centered * centered).sum(axes, keepdim=keepdim) / builtins.max(n - correction, 0)
+
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: Any = None) -> "Tensor":
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> "Tensor":
+        """log Σ exp(x) along ``dim``, computed as m + log Σ exp(x − m) with m the max."""
+        return _ops().LogSumExp.apply(_floating(self), dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def prod(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+        return _ops().Prod.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        if p == "fro" or p == 2:
+            return (self * self).sum(dim, keepdim).sqrt()
+        if p == 1:
+            return self.abs().sum(dim, keepdim)
+        if p in (np.inf, _py_float("inf"), "inf"):
+            return self.abs().amax(dim, keepdim)
+        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+
+    def softmax(self, dim: int) -> "Tensor":
+        return _ops().Softmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
+
+    def log_softmax(self, dim: int) -> "Tensor":
+        return _ops().LogSoftmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
+
+    def cumsum(self, dim: int) -> "Tensor":
+        return _ops().CumSum.apply(self, dim=_py_int(dim) % builtins.max(self.ndim, 1))
+
+    # ------------------------------------------------------------------ shapes
+    def reshape(self, *shape: Any) -> "Tensor":
+        shape = _shape_arg(shape)
+        return _ops().Reshape.apply(self, shape=_infer_shape(self, shape, "reshape"))
+
+    def view(self, *shape: Any) -> "Tensor":
+        if len(shape) == 1 and not isinstance(shape[0], (tuple, list)) and not isinstance(
+            shape[0], (_py_int, np.integer)
+        ):
+            return self.to(shape[0])
+        return self.reshape(*shape)
+
+    def view_as(self, other: "Tensor") -> "Tensor":
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other: "Tensor") -> "Tensor":
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        if self.ndim == 0:
+            return self.reshape(1)
+        s = start_dim % self.ndim
+        e = end_dim % self.ndim
+        shape = self.shape[:s] + (-1,) + self.shape[e + 1:]
+        return self.reshape(shape)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> "Tensor":
+        d = dim % self.ndim
+        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
+
+    def ravel(self) -> "Tensor":
+        return self.reshape(-1)
+
+    def unsqueeze(self, dim: int) -> "Tensor":
+        d = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def squeeze(self, dim: Any = None) -> "Tensor":
+        if dim is None:
+            shape = tuple(s for s in self.shape if s != 1)
+        else:
+            dims = {d % builtins.max(self.ndim, 1) for d in ((dim,) if isinstance(dim, _py_int) else dim)}
+            shape = tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1))
+        return self.reshape(shape) if shape != self.shape else self
+
+    def permute(self, *dims: Any) -> "Tensor":
+        dims = tuple(d % builtins.max(self.ndim, 1) for d in _shape_arg(dims))
+        if sorted(dims) != list(range(self.ndim)):
+            raise RuntimeError(
+                f"permute(): dims {dims} are not a permutation of the {self.ndim} dims of a tensor "
+                f"of shape {tuple(self.shape)}"
+            )
+        return _ops().Permute.apply(self, dims=dims)
+
+    def transpose(self, dim0: int, dim1: int) -> "Tensor":
+        n = builtins.max(self.ndim, 1)
+        dims = list(range(self.ndim))
+        a, b = dim0 % n, dim1 % n
+        dims[a], dims[b] = dims[b], dims[a]
+        return _ops().Permute.apply(self, dims=tuple(dims))
+
+    swapaxes = transpose
+
+    def t(self) -> "Tensor":
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    @property
+    def T(self) -> "Tensor":
+        return self.permute(*reversed(range(self.ndim))) if self.ndim >= 2 else self
+
+    @property
+    def mT(self) -> "Tensor":
+        return self.transpose(-2, -1)
+
+    def expand(self, *sizes: Any) -> "Tensor":
+        sizes = _shape_arg(sizes)
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise RuntimeError(
+                f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
+                f"the number of dimensions in the tensor ({self.ndim})"
+            )
+        shape = tuple(
+            (self.shape[i - lead] if s == -1 else s) for i, s in enumerate(sizes)
+        )
+        try:
+            np.broadcast_shapes(self.shape, shape)
+        except ValueError:
+            raise RuntimeError(
+                f"expand: the expanded size {shape} must match the existing size {tuple(self.shape)} "
+                f"at every non-singleton dimension"
+            ) from None
+        return _ops().BroadcastTo.apply(self, shape=shape)
+
+    def expand_as(self, other: "Tensor") -> "Tensor":
+        return self.expand(other.shape)
+
+    def repeat(self, *sizes: Any) -> "Tensor":
+        sizes = _shape_arg(sizes)
+        x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
+        # tile = insert a broadcast dim before each axis, expand, then merge
+        inter = []
+        exp = []
+        for r, s in zip(sizes, x.shape):
+            inter += [1, s]
+            exp += [r, s]
+        return x.reshape(inter).expand(exp).reshape(tuple(r * s for r, s in zip(sizes, x.shape)))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        size = -(-self.shape[dim] // chunks)
+        return self.split(size, dim)
+
+    def split(self, split_size: Any, dim: int = 0) -> tuple:
+        n = self.shape[dim]
+        if isinstance(split_size, _py_int):
+            sizes = [builtins.min(split_size, n - i) for i in range(0, n, split_size)]
+        else:
+            sizes = list(split_size)
+        out, start = [], 0
+        d = dim % self.ndim
+        for s in sizes:
+            idx = (builtins.slice(None),) * d + (builtins.slice(start, start + s),)
+            out.append(self[idx])
+            start += s
+        return tuple(out)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        d = dim % self.ndim
+        return tuple(self[(builtins.slice(None),) * d + (i,)] for i in range(self.shape[d]))
+
+    def narrow(self, dim: int, start: int, length: int) -> "Tensor":
+        d = dim % self.ndim
+        return self[(builtins.slice(None),) * d + (builtins.slice(start, start + length),)]
+
+    def flip(self, *dims: Any) -> "Tensor":
+        dims = tuple(d % builtins.max(self.ndim, 1) for d in _shape_arg(dims))
+        return _ops().Flip.apply(self, dims=dims)
+
+    def __getitem__(self, index: Any) -> "Tensor":
+        return _ops().getitem(self, index)
+
+    # ------------------------------------------------------------------ in place
+    def _check_inplace(self) -> bool:
+        """True when the in-place op must be recorded for autograd."""
+        if not _Mode.grad:
+            return False
+        if self._requires_grad and self._ctx is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation. Wrap "
+                "the update in `with descentlab.no_grad():` (as an optimizer step does) or use an "
+                "out-of-place op."
+            )
+        return self._requires_grad
+
+    def _inplace(self, result_fn: Any, other: Any = None) -> "Tensor":
+        record = self._check_inplace() or (
+            _Mode.grad and isinstance(other, Tensor) and other._requires_grad
+        )
+        if record:
+            # Rebase: the old value becomes an input of the new node; the tensor object takes the
+            # result, so later consumers see the new history.
+            old = Tensor._wrap(self._data.copy())
+            old._ctx, old._oidx, old._requires_grad = self._ctx, self._oidx, self._requires_grad
+            res = result_fn(old)
+            self._data[...] = res._data
+            self._ctx, self._oidx, self._requires_grad = res._ctx, res._oidx, res._ctx is not None
+            if res._ctx is not None and res._ctx._out is res:
+                res._ctx._out = self
+                res._ctx._out_version = self._vbox[0] + 1
+        else:
+            with _no_grad_ctx(False):
+                res = result_fn(self)
+            np.copyto(self._data, res._data, casting="same_kind")
+        self._vbox[0] += 1
+        return self
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
+        if not _Mode.grad or not (self._requires_grad or getattr(other, "_requires_grad", False)):
+            if self._requires_grad and self._ctx is None and _Mode.grad:
+                self._check_inplace()
+            o = other._data if isinstance(other, Tensor) else other
+            if alpha != 1:
+                o = o * alpha
+            np.add(self._data, o, out=self._data, casting="same_kind")
+            self._vbox[0] += 1
+            return self
+        return self._inplace(lambda s: s.add(other, alpha=alpha), other)
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other: Any) -> "Tensor":
+        return self._inplace(lambda s: s * other, other)
+
+    def div_(self, other: Any) -> "Tensor":
+        return self._inplace(lambda s: s / other, other)
+
+    def pow_(self, exponent: Any) -> "Tensor":
+        return self._inplace(lambda s: s ** exponent, exponent)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> "Tensor":
+        return self._inplace(lambda s: s.clamp(min, max))
+
+    clip_ = clamp_
+
+    def neg_(self) -> "Tensor":
+        return self._inplace(lambda s: -s)
+
+    def copy_(self, src: Any) -> "Tensor":
+        src = _as_tensor(src, self)
+        if self._check_inplace() or (_Mode.grad and src._requires_grad):
+            return self._inplace(lambda s: src.to(s.dtype).expand(s.shape), src)
+        np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")
+        self._vbox[0] += 1
+        return self
+
+    def zero_(self) -> "Tensor":
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> "Tensor":
+        if self._check_inplace():
+            return self.copy_(Tensor._wrap(np.full(self.shape, value, dtype=self.dtype)))
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        self._vbox[0] += 1
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> "Tensor":
+        self._check_inplace()
+        self._data[...] = _dt.rng(generator).uniform(a, b, size=self.shape)
+        self._vbox[0] += 1
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> "Tensor":
+        self._check_inplace()
+        self._data[...] = _dt.rng(generator).normal(mean, std, size=self.shape)
+        self._vbox[0] += 1
+        return self
+
+    def masked_fill_(self, mask: Any, value: Any) -> "Tensor":
+        return self._inplace(lambda s: s.masked_fill(mask, value), value)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        rec = self._check_inplace() or (
+            _Mode.grad and isinstance(value, Tensor) and value._requires_grad
+        )
+        idx = _ops().normalize_index(index)
+        if not rec:
+            self._data[idx] = value._data if isinstance(value, Tensor) else value
+            self._vbox[0] += 1
+            return
+        v = _as_tensor(value, self)
+        self._inplace(lambda s: _ops().IndexPut.apply(s, v.to(s.dtype), index=idx), v)
+
+    def __iadd__(self, other: Any) -> "Tensor":
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> "Tensor":
+        return self.add_(other, alpha=-1)
+
+    def __imul__(self, other: Any) -> "Tensor":
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> "Tensor":
+        return self.div_(other)
+
+
+class _ValuesIndices(tuple):
+    """(values, indices) as returned by torch.max(x, dim) and friends."""
+
+    def __new__(cls, values: Tensor, indices: Tensor) -> "_ValuesIndices":
+        return super().__new__(cls, (values, indices))
+
+    @property
+    def values(self) -> Tensor:
+        return self[0]
+
+    @property
+    def indices(self) -> Tensor:
+        return self[1]
+
+
+class _no_grad_ctx:
+    def __init__(self, mode: bool) -> None:
+        self.mode = mode
+
+    def __enter__(self) -> None:
+        self.prev = _Mode.grad
+        _Mode.grad = self.mode
+
+    def __exit__(self, *exc: Any) -> None:
+        _Mode.grad = self.prev
+
+
+def _ops() -> Any:
+    from . import ops
+
+    return ops
+
+
+def _arg(data: np.ndarray, fn: Any, dim: Any, keepdim: bool) -> Tensor:
+    if dim is None:
+        return Tensor._wrap(np.asarray(fn(data), dtype=np.int64))
+    return Tensor._wrap(np.asarray(fn(data, axis=dim, keepdims=keepdim), dtype=np.int64))
+
+
+def _floating(t: Tensor) -> Tensor:
+    if t._data.dtype.kind in "fc":
+        return t
+    return Tensor._wrap(t._data.astype(_dt.get_default_dtype()))
+
+
+def _dims(dim: Any, ndim: int) -> tuple | None:
+    if dim is None:
+        return None
+    n = builtins.max(ndim, 1)
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return None
+        return tuple(sorted({_py_int(d) % n for d in dim}))
+    return (_py_int(dim) % n,)
+
+
+def _shape_arg(shape: tuple) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _infer_shape(t: Tensor, shape: tuple, op: str) -> tuple:
+    shape = tuple(_py_int(s) for s in shape)
+    n = t._data.size
+    if -1 in shape:
+        known = 1
+        for s in shape:
+            if s != -1:
+                known *= s
+        if shape.count(-1) > 1 or known == 0 or n % known:
+            raise RuntimeError(
+                f"{op}: shape {list(shape)} is invalid for input of size {n} (shape "
+                f"{tuple(t.shape)})"
+            )
+        shape = tuple(n // known if s == -1 else s for s in shape)
+    elif int(np.prod(shape)) != n:
+        raise RuntimeError(
+            f"{op}: shape {list(shape)} is invalid for input of size {n} (shape {tuple(t.shape)})"
+        )
+    return shape
+
+
+def _as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if like is not None and isinstance(x, (_py_int, _py_float, _py_bool)):
+        kind = like._data.dtype.kind
+        if kind == "f" or (kind in "iu" and not isinstance(x, _py_float)):
+            return Tensor._wrap(np.asarray(x, dtype=like._data.dtype))
+    return Tensor._wrap(_dt.as_array(x))
+
+
+def _pair(a: Tensor, b: Any, true_div: bool = False) -> tuple:
+    """Operands with PyTorch's type promotion (a Python scalar takes the tensor's dtype)."""
+    if isinstance(b, Tensor):
+        da, db = a._data.dtype, b._data.dtype
+        if da is db or da == db:
+            if true_div and da.kind != "f":
+                f = _dt.get_default_dtype()
+                return _floating(a), Tensor._wrap(b._data.astype(f))
+            return a, b
+        target = _dt.promote(da, db, a._data.ndim == 0, b._data.ndim == 0)
+        if true_div and target.kind != "f":
+            target = _dt.get_default_dtype()
+        return (a if da == target else a.to(target)), (b if db == target else b.to(target))
+    bt = _as_tensor(b, a)
+    if true_div and a._data.dtype.kind != "f":
+        return _floating(a), _floating(bt)
+    if bt._data.dtype != a._data.dtype:
+        return _pair(a, bt, true_div)
+    return a, bt
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product with NumPy/PyTorch broadcasting rules (1-D operands as vectors)."""
+    a, b = _pair(_as_tensor(a), b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
+                           f"{a.ndim}D and {b.ndim}D")
+    ka = a.shape[-1]
+    kb = b.shape[-2] if b.ndim >= 2 else b.shape[0]
+    if ka != kb:
+        raise RuntimeError(
+            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
+            f"({ka} != {kb}: the last dim of the first must equal the "
+            f"{'second-to-last' if b.ndim >= 2 else 'only'} dim of the second)"
+        )
+    return _ops().MatMul.apply(a, b)
+
+
+def mm(a: Any, b: Any) -> Tensor:
+    a, b = _as_tensor(a), _as_tensor(b)
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got {a.ndim}-D and {b.ndim}-D")
+    return matmul(a, b)
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """Elementwise ``input if condition else other`` (gradients flow to the chosen side)."""
+    cond = _as_tensor(condition)
+    if cond._data.dtype != _dt.bool_:
+        cond = Tensor._wrap(cond._data.astype(bool))
+    if isinstance(input, Tensor):
+        a, b = _pair(input, other)
+    elif isinstance(other, Tensor):
+        b, a = _pair(other, input)
+    else:
+        a = _as_tensor(input)
+        a, b = _pair(a, other)
+    return _ops().Where.apply(cond, a, b)
+
+
+def _root_grad(t: Tensor, gradient: Any) -> Tensor:
+    if gradient is None:
+        if t._data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs; this output has shape "
+                f"{tuple(t.shape)}. Pass gradient= (a tensor of that shape), or reduce it first "
+                f"(e.g. loss.sum() or loss.mean())."
+            )
+        return Tensor._wrap(np.ones(t._data.shape, dtype=t._data.dtype))
+    g = _as_tensor(gradient, t)
+    if g._data.shape != t._data.shape:
+        raise RuntimeError(
+            f"Mismatch in shape: grad_output has a shape of {tuple(g.shape)} and output has a "
+            f"shape of {tuple(t.shape)}."
+        )
+    if g._data.dtype != t._data.dtype:
+        g = Tensor._wrap(g._data.astype(t._data.dtype))
+    return g
