@@ -33,6 +33,13 @@ class _Mode:
     anomaly = False
 
 
+# Bound by tensor.py once Tensor exists (the two modules need each other).
+Tensor: Any = None
+_wrap: Any = None
+SumTo: Any = None
+Cast: Any = None
+
+
 def is_grad_enabled() -> bool:
     """True when new operations are recorded for autograd."""
     return _Mode.grad
@@ -135,43 +142,23 @@ class Node:
     Holds the edges to its inputs' nodes, the inputs' shapes and dtypes (to undo broadcasting and
     casts centrally), and whatever the op saved for its backward, with the saved tensors' versions
     so an in-place change made after the forward is caught instead of silently giving wrong grads.
+    Ops may set any other attribute on it in their forward (``ctx.dim = dim``).
     """
 
-    __slots__ = (
-        "op", "parents", "metas", "_saved", "_versions", "_out", "_out_version", "freed",
-        "n_outputs", "retained", "hooks", "attrs", "__weakref__",
-    )
+    _saved = None
+    _out = None
+    freed = False
+    n_outputs = 1
+    retained = None
+    hooks = None
 
     def __init__(self, op: type, inputs: Sequence[Any]) -> None:
         self.op = op
-        self.parents = tuple(t._edge() if t.requires_grad else None for t in inputs)
-        self.metas = tuple((t._data.shape, t._data.dtype) for t in inputs)
+        self.parents = [t._edge() if t._requires_grad else None for t in inputs]
+        self.metas = [(t._data.shape, t._data.dtype) for t in inputs]
         if op.save_inputs:
-            self._saved = tuple(inputs)
-            self._versions = tuple(t._vbox[0] for t in inputs)
-        else:
-            self._saved = None
-        self._out = None
-        self.freed = False
-        self.n_outputs = 1
-        self.retained = None
-        self.hooks = None
-        self.attrs = None
-
-    # ``ctx.foo = ...`` in an op's forward: stored in a small dict so Node can keep __slots__.
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in Node.__slots__:
-            object.__setattr__(self, name, value)
-        else:
-            if self.attrs is None:
-                object.__setattr__(self, "attrs", {})
-            self.attrs[name] = value
-
-    def __getattr__(self, name: str) -> Any:
-        attrs = object.__getattribute__(self, "attrs")
-        if attrs is not None and name in attrs:
-            return attrs[name]
-        raise AttributeError(f"{self.name()} has no attribute {name!r}")
+            self._saved = inputs
+            self._versions = [t._vbox[0] for t in inputs]
 
     @property
     def saved(self) -> tuple:
@@ -231,6 +218,7 @@ class AccumulateGrad:
 
     __slots__ = ("variable", "hooks", "__weakref__")
     parents = ()
+    n_outputs = 1
 
     def __init__(self, variable: Any) -> None:
         self.variable = variable
@@ -247,8 +235,6 @@ class AccumulateGrad:
 
 class _NullCtx:
     """Stands in for a Node when nothing is recorded, so forwards can set ctx attributes freely."""
-
-    __slots__ = ("__dict__",)
 
 
 _NULL = _NullCtx()
@@ -277,8 +263,26 @@ class Op:
 
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
+        # The hot path of every op: keep it to a handful of attribute reads.
         try:
-            return cls._apply(inputs, kwargs)
+            if _Mode.grad:
+                for t in inputs:
+                    if t._requires_grad:
+                        break
+                else:
+                    out = _wrap(cls.forward(_NULL, *[t._data for t in inputs], **kwargs))
+                    if _Mode.anomaly:
+                        _check_forward(cls, inputs, out)
+                    return out
+                ctx = Node(cls, inputs)
+                out = _wrap(cls.forward(ctx, *[t._data for t in inputs], **kwargs))
+                out._ctx = ctx
+                out._requires_grad = True
+                if cls.save_output:
+                    ctx._out = out
+                    ctx._out_version = 0
+            else:
+                out = _wrap(cls.forward(_NULL, *[t._data for t in inputs], **kwargs))
         except ValueError as e:
             if "broadcast" not in str(e):
                 raise
@@ -288,31 +292,6 @@ class Op:
                 f"equal or 1 in every dimension, aligned from the right. Reshape or unsqueeze one "
                 f"operand."
             ) from None
-
-    @classmethod
-    def _apply(cls, inputs: tuple, kwargs: dict) -> Any:
-        from .tensor import Tensor
-
-        if _Mode.grad:
-            for t in inputs:
-                if t.requires_grad:
-                    break
-            else:
-                out = Tensor._wrap(cls.forward(_NULL, *[t._data for t in inputs], **kwargs))
-                if _Mode.anomaly:
-                    _check_forward(cls, inputs, out)
-                return out
-            ctx = Node(cls, inputs)
-            out = Tensor._wrap(cls.forward(ctx, *[t._data for t in inputs], **kwargs))
-            out._ctx = ctx
-            out._requires_grad = True
-            if cls.save_output:
-                ctx._out = out
-                ctx._out_version = 0
-            if _Mode.anomaly:
-                _check_forward(cls, inputs, out)
-            return out
-        out = Tensor._wrap(cls.forward(_NULL, *[t._data for t in inputs], **kwargs))
         if _Mode.anomaly:
             _check_forward(cls, inputs, out)
         return out
@@ -373,6 +352,9 @@ class _FunctionOp:
         self.ctx = ctx
         self.__name__ = fn_cls.__name__
 
+    def backward(self, node: Node, grad: Any) -> tuple:
+        return _run_function_backward(node, [grad])
+
 
 class Function:
     """A user-defined op with a hand-written backward, as ``torch.autograd.Function``.
@@ -393,8 +375,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from .tensor import Tensor
-
         ctx = FunctionCtx()
         tensor_args = [a for a in args if isinstance(a, Tensor)]
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
@@ -408,7 +388,8 @@ class Function:
         op = _FunctionOp(cls, ctx)
         node = Node(op, tensor_args)  # type: ignore[arg-type]
         node.n_outputs = len(outs)
-        node.attrs = {"arg_is_tensor": tuple(isinstance(a, Tensor) for a in args)}
+        node.out_metas = [(o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outs]
+        node.arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
         ctx._node = node
         saved = getattr(ctx, "_to_save", ())
         ctx._saved_versions = tuple(t._vbox[0] if t is not None else 0 for t in saved)
@@ -422,15 +403,18 @@ class Function:
 
 
 def _run_function_backward(node: Node, grads: list) -> tuple:
-    from .tensor import Tensor
-
     op = node.op
     if node.freed:
         raise RuntimeError(_FREED_MSG)
+    # As torch (materialize_grads): outputs that got no gradient pass zeros to the user backward.
+    grads = [
+        g if g is not None or m is None else _wrap(np.zeros(m[0], dtype=m[1]))
+        for g, m in zip(grads, node.out_metas)
+    ]
     results = op.fn_cls.backward(op.ctx, *grads)
     if not isinstance(results, tuple):
         results = (results,)
-    is_tensor = node.attrs["arg_is_tensor"]
+    is_tensor = node.arg_is_tensor
     if len(results) != len(is_tensor):
         raise RuntimeError(
             f"{op.__name__}.backward returned {len(results)} gradients but forward took "
@@ -481,16 +465,13 @@ def run_backward(
     With ``capture`` ({edge: None}) gradients arriving at those edges are returned instead of being
     accumulated into ``.grad`` (that is ``autograd.grad``); otherwise leaves accumulate.
     """
-    from .ops.arith import Cast, SumTo
-    from .tensor import Tensor
-
     root_nodes = [e[0] for e in roots]
     deps = _collect(root_nodes)
     grads: dict = {}
     for (node, idx), g in zip(roots, root_grads):
         slot = grads.get(node)
         if slot is None:
-            slot = grads[node] = [None] * _n_out(node)
+            slot = grads[node] = [None] * node.n_outputs
         slot[idx] = g if slot[idx] is None else slot[idx] + g
     # Arrays already stored in some .grad during this pass, plus the caller's root gradients: a
     # gradient that is one of these (or a view) must be copied before a leaf keeps it.
@@ -505,50 +486,49 @@ def run_backward(
             if node_grads is not None and node.hooks:
                 node_grads = _apply_hooks(node.hooks, node_grads)
             if type(node) is AccumulateGrad:
-                g = node_grads[0] if node_grads is not None else None
-                if capture is not None:
-                    key = (node, 0)
-                    if key in capture and g is not None:
-                        capture[key] = g if capture[key] is None else capture[key] + g
-                elif g is not None:
-                    _accumulate(node.variable, g, handed, create_graph)
+                if node_grads is not None and node_grads[0] is not None:
+                    if capture is None:
+                        _accumulate(node.variable, node_grads[0], handed, create_graph)
+                    else:
+                        _capture(capture, node, node_grads)
                 continue
-            if capture is not None and node_grads is not None:
-                for i, g in enumerate(node_grads):
-                    key = (node, i)
-                    if key in capture and g is not None:
-                        capture[key] = g if capture[key] is None else capture[key] + g
-            if node_grads is None or all(g is None for g in node_grads):
-                in_grads = None
-            else:
+            if node_grads is not None:
+                if capture is not None:
+                    _capture(capture, node, node_grads)
                 if node.retained is not None:
                     for i, t in node.retained.items():
                         if node_grads[i] is not None:
                             _accumulate(t, node_grads[i], handed, create_graph)
-                in_grads = _call_backward(node, node_grads)
+                if node.n_outputs == 1:
+                    in_grads = node.op.backward(node, node_grads[0])
+                else:
+                    in_grads = _run_function_backward(node, node_grads)
+                if _Mode.anomaly:
+                    _check_backward(node, in_grads)
+            else:
+                in_grads = None
+            metas = node.metas
             for i, p in enumerate(node.parents):
                 if p is None:
                     continue
-                parent, pidx = p
+                parent = p[0]
                 if in_grads is not None:
                     g = in_grads[i]
                     if g is not None:
-                        if not isinstance(g, Tensor):
-                            raise TypeError(
-                                f"{node.name()} returned a {type(g).__name__} as gradient {i}; "
-                                f"backward must return Tensors or None"
-                            )
-                        shape, dtype = node.metas[i]
-                        if g._data.shape != shape:
-                            g = _reduce_to(g, shape, node, i, SumTo)
-                        if g._data.dtype != dtype:
+                        shape, dtype = metas[i]
+                        data = g._data
+                        if data.shape != shape:
+                            g = _reduce_to(g, shape, node, i)
+                        if data.dtype != dtype:
                             g = Cast.apply(g, dtype=dtype)
                         slot = grads.get(parent)
                         if slot is None:
-                            slot = grads[parent] = [None] * _n_out(parent)
+                            slot = grads[parent] = [None] * parent.n_outputs
+                        pidx = p[1]
                         slot[pidx] = g if slot[pidx] is None else slot[pidx] + g
-                deps[parent] -= 1
-                if deps[parent] == 0:
+                d = deps[parent] - 1
+                deps[parent] = d
+                if d == 0:
                     ready.append(parent)
             if not retain_graph:
                 node.release()
@@ -557,8 +537,22 @@ def run_backward(
     return capture
 
 
-def _n_out(node: Any) -> int:
-    return 1 if type(node) is AccumulateGrad else node.n_outputs
+def _capture(capture: dict, node: Any, node_grads: list) -> None:
+    for i, g in enumerate(node_grads):
+        key = (node, i)
+        if g is not None and key in capture:
+            capture[key] = g if capture[key] is None else capture[key] + g
+
+
+def _check_backward(node: Node, result: tuple) -> None:
+    for i, g in enumerate(result):
+        if isinstance(g, Tensor) and g._data.dtype.kind == "f" and not np.all(
+            np.isfinite(g._data)
+        ):
+            raise RuntimeError(
+                f"detect_anomaly: Function '{node.name()}' returned nan or inf values in its "
+                f"{i}th output (gradient for input of shape {node.metas[i][0]})."
+            )
 
 
 def _apply_hooks(hooks: list, node_grads: list) -> list:
@@ -572,7 +566,7 @@ def _apply_hooks(hooks: list, node_grads: list) -> list:
     return out
 
 
-def _reduce_to(g: Any, shape: tuple, node: Node, i: int, SumTo: type) -> Any:
+def _reduce_to(g: Any, shape: tuple, node: Node, i: int) -> Any:
     gshape = g._data.shape
     # Broadcasting only adds leading dims or stretches size-1 dims; anything else is an op bug.
     lead = len(gshape) - len(shape)
@@ -583,32 +577,8 @@ def _reduce_to(g: Any, shape: tuple, node: Node, i: int, SumTo: type) -> Any:
     return SumTo.apply(g, shape=shape)
 
 
-def _call_backward(node: Node, node_grads: list) -> tuple:
-    from .tensor import Tensor
-
-    if isinstance(node.op, _FunctionOp):
-        filled = [
-            g if g is not None else None for g in node_grads
-        ]
-        result = _run_function_backward(node, filled)
-    else:
-        result = node.op.backward(node, node_grads[0])
-    if _Mode.anomaly or is_anomaly_enabled():
-        for i, g in enumerate(result):
-            if isinstance(g, Tensor) and g._data.dtype.kind == "f" and not np.all(
-                np.isfinite(g._data)
-            ):
-                raise RuntimeError(
-                    f"detect_anomaly: Function '{node.name()}' returned nan or inf values in its "
-                    f"{i}th output (gradient for input of shape {node.metas[i][0]})."
-                )
-    return result
-
-
 def _accumulate(t: Any, g: Any, handed: set, create_graph: bool) -> None:
     """Add ``g`` into ``t.grad``, never letting ``t.grad`` alias another array."""
-    from .tensor import Tensor
-
     if t._hooks:
         for hook in t._hooks:
             r = hook(g)

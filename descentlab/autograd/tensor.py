@@ -26,22 +26,18 @@ class Tensor:
     to have ``backward()`` fill its ``.grad``. PyTorch's names and semantics; CPU only.
     """
 
-    __slots__ = (
-        "_data", "_requires_grad", "_grad", "_ctx", "_oidx", "_vbox", "_accum", "_hooks",
-        "__weakref__",
-    )
+    # Defaults at class level: a new tensor only stores what differs (cheap to create).
+    _requires_grad = False
+    _grad = None
+    _ctx = None
+    _oidx = 0
+    _accum = None
+    _hooks = None
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: Any = None, requires_grad: bool = False, dtype: Any = None) -> None:
-        arr = _dt.as_array(data if data is not None else [], dtype)
-        self._data = arr
-        self._requires_grad = False
-        self._grad = None
-        self._ctx = None
-        self._oidx = 0
+        self._data = _dt.as_array(data if data is not None else [], dtype)
         self._vbox = [0]
-        self._accum = None
-        self._hooks = None
         if requires_grad:
             self.requires_grad = True
 
@@ -50,13 +46,9 @@ class Tensor:
         """Wrap an ndarray without copying or checking (internal fast path)."""
         t = object.__new__(cls)
         t._data = arr
-        t._requires_grad = requires_grad
-        t._grad = None
-        t._ctx = None
-        t._oidx = 0
         t._vbox = [0]
-        t._accum = None
-        t._hooks = None
+        if requires_grad:
+            t._requires_grad = True
         return t
 
     # ------------------------------------------------------------------ autograd attributes
@@ -282,7 +274,7 @@ class Tensor:
         return self
 
     def clone(self) -> "Tensor":
-        return _ops().Clone.apply(self)
+        return _O.Clone.apply(self)
 
     def contiguous(self) -> "Tensor":
         return self
@@ -309,7 +301,7 @@ class Tensor:
         dtype = _dt.resolve(dtype)
         if dtype == self._data.dtype:
             return self
-        return _ops().Cast.apply(self, dtype=dtype)
+        return _O.Cast.apply(self, dtype=dtype)
 
     def cpu(self) -> "Tensor":
         return self
@@ -383,44 +375,44 @@ class Tensor:
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> "Tensor":
         a, b = _pair(self, other)
-        return _ops().Add.apply(a, b)
+        return _O.Add.apply(a, b)
 
     def __radd__(self, other: Any) -> "Tensor":
         b, a = _pair(self, other)
-        return _ops().Add.apply(a, b)
+        return _O.Add.apply(a, b)
 
     def __sub__(self, other: Any) -> "Tensor":
         a, b = _pair(self, other)
-        return _ops().Sub.apply(a, b)
+        return _O.Sub.apply(a, b)
 
     def __rsub__(self, other: Any) -> "Tensor":
         b, a = _pair(self, other)
-        return _ops().Sub.apply(a, b)
+        return _O.Sub.apply(a, b)
 
     def __mul__(self, other: Any) -> "Tensor":
         a, b = _pair(self, other)
-        return _ops().Mul.apply(a, b)
+        return _O.Mul.apply(a, b)
 
     def __rmul__(self, other: Any) -> "Tensor":
         b, a = _pair(self, other)
-        return _ops().Mul.apply(a, b)
+        return _O.Mul.apply(a, b)
 
     def __truediv__(self, other: Any) -> "Tensor":
         a, b = _pair(self, other, true_div=True)
-        return _ops().Div.apply(a, b)
+        return _O.Div.apply(a, b)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
         b, a = _pair(self, other, true_div=True)
-        return _ops().Div.apply(a, b)
+        return _O.Div.apply(a, b)
 
     def __neg__(self) -> "Tensor":
-        return _ops().Neg.apply(self)
+        return _O.Neg.apply(self)
 
     def __pos__(self) -> "Tensor":
         return self
 
     def __pow__(self, other: Any) -> "Tensor":
-        ops = _ops()
+        ops = _O
         if isinstance(other, (_py_int, _py_float)) and not isinstance(other, _py_bool):
             if self._data.dtype.kind in "iu" and isinstance(other, _py_float):
                 return ops.PowScalar.apply(self.to(_dt.get_default_dtype()), p=other)
@@ -430,7 +422,7 @@ class Tensor:
 
     def __rpow__(self, other: Any) -> "Tensor":
         b, a = _pair(self, other)
-        return _ops().Pow.apply(a, b)
+        return _O.Pow.apply(a, b)
 
     def __matmul__(self, other: Any) -> "Tensor":
         return matmul(self, other)
@@ -590,16 +582,16 @@ class Tensor:
 
     # ------------------------------------------------------------------ unary math
     def exp(self) -> "Tensor":
-        return _ops().Exp.apply(_floating(self))
+        return _O.Exp.apply(_floating(self))
 
     def log(self) -> "Tensor":
-        return _ops().Log.apply(_floating(self))
+        return _O.Log.apply(_floating(self))
 
     def log1p(self) -> "Tensor":
-        return _ops().Log1p.apply(_floating(self))
+        return _O.Log1p.apply(_floating(self))
 
     def sqrt(self) -> "Tensor":
-        return _ops().Sqrt.apply(_floating(self))
+        return _O.Sqrt.apply(_floating(self))
 
     def rsqrt(self) -> "Tensor":
         return self.sqrt().reciprocal()
@@ -611,37 +603,37 @@ class Tensor:
         return self * self
 
     def sin(self) -> "Tensor":
-        return _ops().Sin.apply(_floating(self))
+        return _O.Sin.apply(_floating(self))
 
     def cos(self) -> "Tensor":
-        return _ops().Cos.apply(_floating(self))
+        return _O.Cos.apply(_floating(self))
 
     def tan(self) -> "Tensor":
         return self.sin() / self.cos()
 
     def tanh(self) -> "Tensor":
-        return _ops().Tanh.apply(_floating(self))
+        return _O.Tanh.apply(_floating(self))
 
     def sigmoid(self) -> "Tensor":
-        return _ops().Sigmoid.apply(_floating(self))
+        return _O.Sigmoid.apply(_floating(self))
 
     def relu(self) -> "Tensor":
-        return _ops().Relu.apply(self)
+        return _O.Relu.apply(self)
 
     def abs(self) -> "Tensor":
-        return _ops().Abs.apply(self)
+        return _O.Abs.apply(self)
 
     def erf(self) -> "Tensor":
-        return _ops().Erf.apply(_floating(self))
+        return _O.Erf.apply(_floating(self))
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
-        return _ops().LeakyRelu.apply(self, slope=negative_slope)
+        return _O.LeakyRelu.apply(self, slope=negative_slope)
 
     def elu(self, alpha: float = 1.0) -> "Tensor":
-        return _ops().Elu.apply(self, alpha=alpha)
+        return _O.Elu.apply(self, alpha=alpha)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> "Tensor":
-        return _ops().Softplus.apply(self, beta=beta, threshold=threshold)
+        return _O.Softplus.apply(self, beta=beta, threshold=threshold)
 
     def gelu(self, approximate: str = "none") -> "Tensor":
         """x·Φ(x) with Φ the standard normal CDF; approximate='tanh' uses
@@ -656,11 +648,11 @@ class Tensor:
     # ------------------------------------------------------------------ binary selections
     def maximum(self, other: Any) -> "Tensor":
         a, b = _pair(self, other)
-        return _ops().Maximum.apply(a, b)
+        return _O.Maximum.apply(a, b)
 
     def minimum(self, other: Any) -> "Tensor":
         a, b = _pair(self, other)
-        return _ops().Minimum.apply(a, b)
+        return _O.Minimum.apply(a, b)
 
     def clamp(self, min: Any = None, max: Any = None) -> "Tensor":
         if min is None and max is None:
@@ -672,7 +664,7 @@ class Tensor:
             if max is not None:
                 out = out.minimum(max)
             return out
-        return _ops().Clamp.apply(self, lo=min, hi=max)
+        return _O.Clamp.apply(self, lo=min, hi=max)
 
     clip = clamp
 
@@ -687,7 +679,7 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind in "biu" and dtype is None:
             x = x.to(_dt.int64)
-        return _ops().Sum.apply(x, dim=_dims(dim, x.ndim), keepdim=keepdim)
+        return _O.Sum.apply(x, dim=_dims(dim, x.ndim), keepdim=keepdim)
 
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
         x = self if dtype is None else self.to(dtype)
@@ -698,10 +690,10 @@ class Tensor:
             )
         axes = _dims(dim, x.ndim)
         n = x._data.size if axes is None else int(np.prod([x._data.shape[a] for a in axes]))
-        return _ops().Sum.apply(x, dim=axes, keepdim=keepdim) / n
+        return _O.Sum.apply(x, dim=axes, keepdim=keepdim) / n
 
     def _minmax(self, dim: Any, keepdim: bool, op_name: str) -> Any:
-        op = getattr(_ops(), op_name)
+        op = getattr(_O, op_name)
         if dim is None:
             return op.apply(self, dim=None, keepdim=False, evenly=True)
         if isinstance(dim, Tensor):
@@ -720,10 +712,10 @@ class Tensor:
         return self._minmax(dim, keepdim, "Min")
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
-        return _ops().Max.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
+        return _O.Max.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
-        return _ops().Min.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
+        return _O.Min.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
 
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: Any = None) -> "Tensor":
@@ -741,10 +733,10 @@ class Tensor:
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> "Tensor":
         """log Σ exp(x) along ``dim``, computed as m + log Σ exp(x − m) with m the max."""
-        return _ops().LogSumExp.apply(_floating(self), dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return _O.LogSumExp.apply(_floating(self), dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def prod(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return _ops().Prod.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return _O.Prod.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> "Tensor":
         if p == "fro" or p == 2:
@@ -756,18 +748,18 @@ class Tensor:
         return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
 
     def softmax(self, dim: int) -> "Tensor":
-        return _ops().Softmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
+        return _O.Softmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
 
     def log_softmax(self, dim: int) -> "Tensor":
-        return _ops().LogSoftmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
+        return _O.LogSoftmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
 
     def cumsum(self, dim: int) -> "Tensor":
-        return _ops().CumSum.apply(self, dim=_py_int(dim) % builtins.max(self.ndim, 1))
+        return _O.CumSum.apply(self, dim=_py_int(dim) % builtins.max(self.ndim, 1))
 
     # ------------------------------------------------------------------ shapes
     def reshape(self, *shape: Any) -> "Tensor":
         shape = _shape_arg(shape)
-        return _ops().Reshape.apply(self, shape=_infer_shape(self, shape, "reshape"))
+        return _O.Reshape.apply(self, shape=_infer_shape(self, shape, "reshape"))
 
     def view(self, *shape: Any) -> "Tensor":
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list)) and not isinstance(
@@ -816,14 +808,14 @@ class Tensor:
                 f"permute(): dims {dims} are not a permutation of the {self.ndim} dims of a tensor "
                 f"of shape {tuple(self.shape)}"
             )
-        return _ops().Permute.apply(self, dims=dims)
+        return _O.Permute.apply(self, dims=dims)
 
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
         n = builtins.max(self.ndim, 1)
         dims = list(range(self.ndim))
         a, b = dim0 % n, dim1 % n
         dims[a], dims[b] = dims[b], dims[a]
-        return _ops().Permute.apply(self, dims=tuple(dims))
+        return _O.Permute.apply(self, dims=tuple(dims))
 
     swapaxes = transpose
 
@@ -858,7 +850,7 @@ class Tensor:
                 f"expand: the expanded size {shape} must match the existing size {tuple(self.shape)} "
                 f"at every non-singleton dimension"
             ) from None
-        return _ops().BroadcastTo.apply(self, shape=shape)
+        return _O.BroadcastTo.apply(self, shape=shape)
 
     def expand_as(self, other: "Tensor") -> "Tensor":
         return self.expand(other.shape)
@@ -902,10 +894,10 @@ class Tensor:
 
     def flip(self, *dims: Any) -> "Tensor":
         dims = tuple(d % builtins.max(self.ndim, 1) for d in _shape_arg(dims))
-        return _ops().Flip.apply(self, dims=dims)
+        return _O.Flip.apply(self, dims=dims)
 
     def __getitem__(self, index: Any) -> "Tensor":
-        return _ops().getitem(self, index)
+        return _O.getitem(self, index)
 
     # ------------------------------------------------------------------ in place
     def _check_inplace(self) -> bool:
@@ -1011,13 +1003,13 @@ class Tensor:
         rec = self._check_inplace() or (
             _Mode.grad and isinstance(value, Tensor) and value._requires_grad
         )
-        idx = _ops().normalize_index(index)
+        idx = _O.normalize_index(index)
         if not rec:
             self._data[idx] = value._data if isinstance(value, Tensor) else value
             self._vbox[0] += 1
             return
         v = _as_tensor(value, self)
-        self._inplace(lambda s: _ops().IndexPut.apply(s, v.to(s.dtype), index=idx), v)
+        self._inplace(lambda s: _O.IndexPut.apply(s, v.to(s.dtype), index=idx), v)
 
     def __iadd__(self, other: Any) -> "Tensor":
         return self.add_(other)
@@ -1057,12 +1049,6 @@ class _no_grad_ctx:
 
     def __exit__(self, *exc: Any) -> None:
         _Mode.grad = self.prev
-
-
-def _ops() -> Any:
-    from . import ops
-
-    return ops
 
 
 def _arg(data: np.ndarray, fn: Any, dim: Any, keepdim: bool) -> Tensor:
@@ -1160,7 +1146,7 @@ def matmul(a: Any, b: Any) -> Tensor:
             f"({ka} != {kb}: the last dim of the first must equal the "
             f"{'second-to-last' if b.ndim >= 2 else 'only'} dim of the second)"
         )
-    return _ops().MatMul.apply(a, b)
+    return _O.MatMul.apply(a, b)
 
 
 def mm(a: Any, b: Any) -> Tensor:
@@ -1182,7 +1168,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     else:
         a = _as_tensor(input)
         a, b = _pair(a, other)
-    return _ops().Where.apply(cond, a, b)
+    return _O.Where.apply(cond, a, b)
 
 
 def _root_grad(t: Tensor, gradient: Any) -> Tensor:
@@ -1203,3 +1189,13 @@ def _root_grad(t: Tensor, gradient: Any) -> Tensor:
     if g._data.dtype != t._data.dtype:
         g = Tensor._wrap(g._data.astype(t._data.dtype))
     return g
+
+
+# ops/ and function.py use Tensor; they are bound here, once it exists (no import cycles).
+from . import function as _function  # noqa: E402
+from . import ops as _O  # noqa: E402
+
+_function.Tensor = Tensor
+_function._wrap = Tensor._wrap
+_function.SumTo = _O.SumTo
+_function.Cast = _O.Cast

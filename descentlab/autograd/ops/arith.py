@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import function as _fn
 from ..function import Op
+
+_M = _fn._Mode
+
+
+def _w(arr):
+    return _fn._wrap(arr)
 
 
 class Add(Op):
@@ -47,6 +54,10 @@ class Mul(Op):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved
+        if not _M.grad:  # no graph to record: plain NumPy (the Tensor path below is the same math)
+            p = ctx.parents
+            return (_w(g._data * b._data) if p[0] is not None else None,
+                    _w(g._data * a._data) if p[1] is not None else None)
         ga = g * b if ctx.parents[0] is not None else None
         gb = g * a if ctx.parents[1] is not None else None
         return ga, gb
@@ -173,6 +184,10 @@ class MatMul(Op):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved
+        if not _M.grad and a.ndim >= 2 and b.ndim >= 2:
+            p, gd = ctx.parents, g._data
+            return (_w(np.matmul(gd, np.swapaxes(b._data, -1, -2))) if p[0] is not None else None,
+                    _w(np.matmul(np.swapaxes(a._data, -1, -2), gd)) if p[1] is not None else None)
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
         g2 = g
@@ -215,6 +230,8 @@ class BroadcastTo(Op):
 
     @staticmethod
     def forward(ctx, a, shape):
+        if a.size == 1:  # the common case (a reduced scalar's gradient): np.full is much cheaper
+            return np.full(shape, a.reshape(()), dtype=a.dtype)
         return np.broadcast_to(a, shape)
 
     @staticmethod

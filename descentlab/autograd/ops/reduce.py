@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import function as _fn
 from ..function import Op
+from .arith import BroadcastTo
+from .shape import Reshape
 
 
 def _wrap(arr):
-    from ..tensor import Tensor
-
-    return Tensor._wrap(arr)
+    return _fn._wrap(arr)
 
 
 def _keep_shape(in_shape, dim):
@@ -30,7 +31,8 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return (g.reshape(_keep_shape(ctx.in_shape, ctx.dim)).expand(ctx.in_shape),)
+        kept = Reshape.apply(g, shape=_keep_shape(ctx.in_shape, ctx.dim))
+        return (BroadcastTo.apply(kept, shape=ctx.in_shape),)
 
 
 class _Extreme(Op):
@@ -176,6 +178,9 @@ class Softmax(Op):
     @staticmethod
     def backward(ctx, g):
         y = ctx.out
+        if not _fn._Mode.grad:
+            yd, gd = y._data, g._data
+            return (_wrap(yd * (gd - (gd * yd).sum(ctx.dim, keepdims=True))),)
         return (y * (g - (g * y).sum(ctx.dim, keepdim=True)),)
 
 
@@ -193,4 +198,7 @@ class LogSoftmax(Op):
 
     @staticmethod
     def backward(ctx, g):
+        if not _fn._Mode.grad:
+            gd = g._data
+            return (_wrap(gd - np.exp(ctx.out._data) * gd.sum(ctx.dim, keepdims=True)),)
         return (g - ctx.out.exp() * g.sum(ctx.dim, keepdim=True),)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import function as _fn
 from ..function import Op
 
 
 def _wrap(arr):
-    from ..tensor import Tensor
-
-    return Tensor._wrap(arr)
+    return _fn._wrap(arr)
 
 
 class Maximum(Op):

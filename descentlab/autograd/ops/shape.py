@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import function as _fn
 from ..function import Op
 
 
 def _wrap(arr):
-    from ..tensor import Tensor
-
-    return Tensor._wrap(arr)
+    return _fn._wrap(arr)
 
 
 class Reshape(Op):
@@ -57,8 +56,7 @@ class Permute(Op):
 
 def normalize_index(index):
     """Turn Tensors inside an index into arrays; reject what NumPy would misread."""
-    from ..tensor import Tensor
-
+    Tensor = _fn.Tensor
     if isinstance(index, Tensor):
         return _index_array(index._data)
     if isinstance(index, tuple):

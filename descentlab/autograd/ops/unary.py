@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .. import function as _fn
 from ..function import Op
 
 try:  # SciPy's erf is vectorized C; without SciPy fall back to math.erf per element.
@@ -15,9 +16,7 @@ except ImportError:  # pragma: no cover - exercised only without SciPy
 
 
 def _wrap(arr):
-    from ..tensor import Tensor
-
-    return Tensor._wrap(arr)
+    return _fn._wrap(arr)
 
 
 class Exp(Op):
@@ -31,6 +30,8 @@ class Exp(Op):
 
     @staticmethod
     def backward(ctx, g):
+        if not _fn._Mode.grad:
+            return (_wrap(g._data * ctx.out._data),)
         return (g * ctx.out,)
 
 
@@ -116,6 +117,9 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, g):
         y = ctx.out
+        if not _fn._Mode.grad:
+            yd = y._data
+            return (_wrap(g._data * (1.0 - yd * yd)),)
         return (g * (1.0 - y * y),)
 
 
@@ -132,6 +136,9 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, g):
         y = ctx.out
+        if not _fn._Mode.grad:
+            yd = y._data
+            return (_wrap(g._data * yd * (1.0 - yd)),)
         return (g * y * (1.0 - y),)
 
 
@@ -147,6 +154,8 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         # out ≥ 0, so sign(out) is the 0/1 mask in the right dtype, in one pass
+        if not _fn._Mode.grad:
+            return (_wrap(g._data * np.sign(ctx.out._data)),)
         return (g * _wrap(np.sign(ctx.out._data)),)
 
 

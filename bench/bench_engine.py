@@ -1,0 +1,125 @@
+"""Engine speed side by side with PyTorch CPU: per-op overhead and MLP forward+backward.
+
+Ratios are descentlab time / torch time (below 1 means descentlab is faster).
+Run: python bench/bench_engine.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import median_time, print_table  # noqa: E402
+
+import descentlab as dl  # noqa: E402
+
+
+def _mlp_case(lib, sizes, batch, seed=0):
+    rng = np.random.default_rng(seed)
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        w = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)
+        b = rng.uniform(-bound, bound, fan_out).astype(np.float32)
+        params += [lib.tensor(w, requires_grad=True), lib.tensor(b, requires_grad=True)]
+    x = lib.tensor(rng.standard_normal((batch, sizes[0])).astype(np.float32))
+    y = lib.tensor(rng.integers(0, sizes[-1], batch))
+    rows = lib.arange(batch)
+
+    def step():
+        h = x
+        for i in range(0, len(params), 2):
+            h = h @ params[i].t() + params[i + 1]
+            if i + 2 < len(params):
+                h = h.relu()
+        loss = -h.log_softmax(1)[rows, y].mean()
+        for p in params:
+            p.grad = None
+        loss.backward()
+
+    return step
+
+
+def _chain_case(lib, seed=0):
+    rng = np.random.default_rng(seed)
+    x = lib.tensor(rng.standard_normal((32, 16)).astype(np.float32))
+    w = lib.tensor(rng.standard_normal((32, 16)).astype(np.float32), requires_grad=True)
+    c = lib.tensor(rng.standard_normal((32, 16)).astype(np.float32), requires_grad=True)
+
+    def step():
+        w.grad = None
+        c.grad = None
+        (x * w + c).tanh().sum().backward()
+
+    return step
+
+
+def _numpy_chain():
+    rng = np.random.default_rng(0)
+    x, w, c = (rng.standard_normal((32, 16)).astype(np.float32) for _ in range(3))
+
+    def step():
+        y = np.tanh(x * w + c)
+        g = 1.0 - y * y
+        return g * x, g
+
+    return step
+
+
+def matmul_gflops(n: int = 512, repeats: int = 7) -> float:
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    b = np.random.default_rng(1).standard_normal((n, n)).astype(np.float32)
+    t = median_time(lambda: a @ b, repeats=repeats)
+    return 2 * n**3 / t / 1e9
+
+
+def mlp_flops(sizes, batch) -> float:
+    """Forward + backward matmul FLOPs: 2·B·in·out forward, twice that backward, per layer."""
+    return sum(6 * batch * i * o for i, o in zip(sizes[:-1], sizes[1:]))
+
+
+def run(quick: bool = False) -> list[dict]:
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    repeats = 5 if quick else 11
+    rows = []
+    cases = [
+        ("tanh(x*w+c).sum().backward() (32,16)", _chain_case(dl), _chain_case(torch), None),
+        ("MLP 2-16-16-2 fwd+bwd, batch 32", _mlp_case(dl, [2, 16, 16, 2], 32),
+         _mlp_case(torch, [2, 16, 16, 2], 32), None),
+        ("MLP 784-512-512-10 fwd+bwd, batch 128 (f32)", _mlp_case(dl, [784, 512, 512, 10], 128),
+         _mlp_case(torch, [784, 512, 512, 10], 128), ([784, 512, 512, 10], 128)),
+    ]
+    for name, ours, theirs, flops_spec in cases:
+        t_ours = median_time(ours, repeats=repeats)
+        t_torch = median_time(theirs, repeats=repeats)
+        note = ""
+        row = {"name": name, "descentlab_ms": t_ours * 1e3, "torch_ms": t_torch * 1e3,
+               "ratio": t_ours / t_torch}
+        if flops_spec is not None:
+            f = mlp_flops(*flops_spec)
+            row["descentlab_gflops"] = f / t_ours / 1e9
+            row["torch_gflops"] = f / t_torch / 1e9
+            note = f"{row['descentlab_gflops']:.0f} vs {row['torch_gflops']:.0f} GFLOP/s"
+        row["note"] = note
+        rows.append(row)
+    t_np = median_time(_numpy_chain(), repeats=repeats)
+    rows.append({"name": "same chain in plain NumPy (reference)", "descentlab_ms": t_np * 1e3,
+                 "torch_ms": None, "ratio": None, "note": "no autograd"})
+    gf = matmul_gflops()
+    rows.append({"name": "NumPy float32 matmul 512x512 (peak ref.)", "descentlab_ms": 2 * 512**3
+                 / gf / 1e9 * 1e3, "torch_ms": None, "ratio": None, "note": f"{gf:.0f} GFLOP/s",
+                 "numpy_gflops": gf})
+    return rows
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    print_table("engine", run(args.quick))
