@@ -12,6 +12,7 @@ so a graph ten thousand ops deep is fine.
 from __future__ import annotations
 
 import functools
+import sys
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -590,7 +591,11 @@ def _accumulate(t: Any, g: Any, handed: set, create_graph: bool) -> None:
             t._grad = g
         else:
             arr = g._data
-            if arr.base is not None or id(arr) in handed or not arr.flags.writeable:
+            # Keep the array unless someone else may hold it: a view of a base that is referenced
+            # elsewhere (refcount: the view's own reference plus getrefcount's argument), an array
+            # already handed to another .grad or passed in by the caller, or a read-only one.
+            if (id(arr) in handed or not arr.flags.writeable
+                    or (arr.base is not None and sys.getrefcount(arr.base) > 2)):
                 arr = arr.copy()
             handed.add(id(arr))
             t._grad = Tensor._wrap(arr)
