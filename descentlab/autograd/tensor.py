@@ -36,7 +36,10 @@ class Tensor:
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: Any = None, requires_grad: bool = False, dtype: Any = None) -> None:
-        self._data = _dt.as_array(data if data is not None else [], dtype)
+        arr = _dt.as_array(data if data is not None else [], dtype)
+        if dtype is None and arr.dtype.kind in "biu":
+            arr = arr.astype(_dt.get_default_dtype())  # torch.Tensor(...) is always floating
+        self._data = arr
         self._vbox = [0]
         if requires_grad:
             self.requires_grad = True
