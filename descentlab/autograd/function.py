@@ -32,6 +32,7 @@ __all__ = [
 class _Mode:
     grad = True
     anomaly = False
+    force_create_graph = False
 
 
 # Bound by tensor.py once Tensor exists (the two modules need each other).
@@ -98,6 +99,21 @@ class set_grad_enabled(_GradModeContext):
 
     def __exit__(self, *exc: Any) -> None:
         _Mode.grad = self._prev
+
+
+class backward_creates_graph:
+    """Context in which every ``backward()`` acts as ``backward(create_graph=True)``.
+
+    Second-order optimizers (Newton, NewtonCG) wrap the user's closure in it, so a closure written
+    for SGD (``loss.backward()``) leaves ``.grad`` differentiable for Hessian-vector products.
+    """
+
+    def __enter__(self) -> None:
+        self._prev = _Mode.force_create_graph
+        _Mode.force_create_graph = True
+
+    def __exit__(self, *exc: Any) -> None:
+        _Mode.force_create_graph = self._prev
 
 
 def is_anomaly_enabled() -> bool:

@@ -174,6 +174,8 @@ class Tensor:
                 "to differentiate. Set requires_grad=True on the leaves you want gradients for."
             )
         gradient = _root_grad(self, gradient)
+        if _Mode.force_create_graph:
+            create_graph = True
         if retain_graph is None:
             retain_graph = create_graph
         run_backward([self._edge()], [gradient], retain_graph, create_graph)
@@ -732,7 +734,12 @@ class Tensor:
 
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: Any = None) -> "Tensor":
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        v = self.var(dim, unbiased, keepdim, correction=correction)
+        if np.all(v._data > 0):
+            return v.sqrt()
+        # As torch: the gradient is 0 (not 0·∞ = nan) where the std is 0.
+        pos = Tensor._wrap(v._data > 0)
+        return where(pos, where(pos, v, 1.0).sqrt(), 0.0)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> "Tensor":
         """log Σ exp(x) along ``dim``, computed as m + log Σ exp(x − m) with m the max."""
@@ -895,7 +902,8 @@ class Tensor:
         d = dim % self.ndim
         return self[(builtins.slice(None),) * d + (builtins.slice(start, start + length),)]
 
-    def flip(self, *dims: Any) -> "Tensor":
+    def flip(self, *dims: Any, **kwargs: Any) -> "Tensor":
+        dims = kwargs.pop("dims", dims)  # torch.flip(x, dims=[0])
         dims = tuple(d % builtins.max(self.ndim, 1) for d in _shape_arg(dims))
         return _O.Flip.apply(self, dims=dims)
 

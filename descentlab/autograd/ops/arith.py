@@ -165,7 +165,7 @@ class Pow(Op):
             out = ctx.out
             safe = (a._data == 0) & (b._data >= 0)
             if safe.any():
-                log_a = where(safe, 0.0, a).log()
+                log_a = where(safe, 1.0, a).log()  # log 1 = 0 where a = 0, b >= 0
             else:
                 log_a = a.log()
             gb = g * out * log_a

@@ -122,7 +122,9 @@ class Prod(Op):
         gk = g.reshape(kshape)
         if np.all(a._data != 0):
             return (gk * ctx.out.reshape(kshape) / a,)
-        # With zeros, the product of the others is computed directly (first order only).
+        if _fn._Mode.grad:  # create_graph: the product of the others with Tensor ops
+            return (gk * _others_product(a, ctx.dim),)
+        # With zeros, the product of the others is computed directly.
         x = a._data
         axes = range(x.ndim) if ctx.dim is None else ctx.dim
         flat = np.moveaxis(x, list(axes), list(range(x.ndim - len(axes), x.ndim)))
@@ -134,6 +136,21 @@ class Prod(Op):
         others = np.moveaxis((left * right).reshape(flat.shape),
                              list(range(x.ndim - len(axes), x.ndim)), list(axes))
         return (gk * _wrap(others),)
+
+
+def _others_product(a, dim):
+    """Π_{j≠i} aⱼ over the reduced dims, differentiably (for double backward through zeros):
+    row i of an n×n stack is the slice with aᵢ replaced by 1, and its product is taken."""
+    from ..tensor import where
+
+    nd = a.ndim
+    axes = tuple(range(nd)) if dim is None else tuple(dim)
+    perm = [i for i in range(nd) if i not in axes] + list(axes)
+    xp = a.permute(*perm)
+    lead = xp.shape[: nd - len(axes)]
+    n = int(np.prod(xp.shape[nd - len(axes):], dtype=np.int64))
+    rows = where(_wrap(np.eye(n, dtype=bool)), 1.0, xp.reshape(lead + (1, n)))
+    return rows.prod(-1).reshape(xp.shape).permute(*np.argsort(perm).tolist())
 
 
 class CumSum(Op):
