@@ -371,6 +371,26 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        """A copy of the values with the same class and requires_grad (a Parameter stays one);
+        only leaves can be deep-copied, as in torch."""
+        if self._ctx is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol; call .detach() first"
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        new = object.__new__(type(self))
+        new.__dict__.update({k: v for k, v in self.__dict__.items()
+                             if k not in ("_data", "_vbox", "_grad", "_accum", "_hooks")})
+        new._data = self._data.copy()
+        new._vbox = [0]
+        if self._grad is not None:
+            new._grad = Tensor._wrap(self._grad._data.copy())
+        memo[id(self)] = new
+        return new
+
     def __reduce_ex__(self, protocol: Any) -> Any:
         raise TypeError(
             "descentlab tensors are not picklable (loading pickles can execute code); save them "

@@ -1,0 +1,603 @@
+"""Stateless neural-network functions (``torch.nn.functional``): the math behind every layer.
+
+Everything here is composed of differentiable Tensor ops (plus the im2col pair for windows), so
+gradients of any order come from the engine. Signatures and defaults follow PyTorch; where this
+module is stricter (losses refuse mismatched shapes instead of broadcasting) the docstring says so.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..autograd import dtypes as _dt
+from ..autograd.creation import pad as _pad
+from ..autograd.function import no_grad
+from ..autograd.tensor import Tensor, where
+from .im2col import Im2Col, MaxPool2dFn, im2col_array, output_size
+
+__all__ = [
+    "relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "softplus", "prelu", "softmax",
+    "log_softmax", "linear", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm",
+    "dropout", "pad", "one_hot", "mse_loss", "l1_loss", "huber_loss", "sse_loss",
+    "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+]
+
+pad = _pad
+
+# ----------------------------------------------------------------------------- activations
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(0, x). ``inplace`` is accepted for torch compatibility; the result is a new tensor."""
+    return input.relu()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """σ(x) = 1 / (1 + e^(−x))."""
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """tanh(x) = (e^x − e^(−x)) / (e^x + e^(−x))."""
+    return input.tanh()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x if x ≥ 0 else negative_slope·x."""
+    return input.leaky_relu(negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x if x > 0 else α·(e^x − 1)."""
+    return input.elu(alpha)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x·Φ(x) (Φ the standard normal CDF); ``approximate='tanh'``:
+    ½x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
+    return input.gelu(approximate=approximate)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """(1/β)·log(1 + e^(βx)), and x itself where βx > threshold (for stability)."""
+    return input.softplus(beta, threshold)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x if x ≥ 0 else a·x with a learnable ``weight`` (one value, or one per channel = dim 1)."""
+    a = weight
+    if weight.numel() > 1:
+        if input.ndim < 2 or input.shape[1] != weight.numel():
+            raise ValueError(
+                f"prelu: weight has {weight.numel()} values (one per channel) but the input of "
+                f"shape {tuple(input.shape)} has "
+                f"{input.shape[1] if input.ndim >= 2 else 'no'} channels in dim 1; use "
+                f"PReLU(num_parameters={input.shape[1] if input.ndim >= 2 else 1})"
+            )
+        a = weight.reshape((-1,) + (1,) * (input.ndim - 2))
+    return where(input >= 0, input, a * input)
+
+
+def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """e^(x_i) / Σ_j e^(x_j) along ``dim`` (computed with the max subtracted)."""
+    return (input if dtype is None else input.to(dtype)).softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """x_i − logΣ_j e^(x_j) along ``dim``, stable for large logits."""
+    return (input if dtype is None else input.to(dtype)).log_softmax(dim)
+
+
+# ----------------------------------------------------------------------------- linear and conv
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x·Wᵀ + b, with W of shape (out_features, in_features)."""
+    if input.shape[-1] != weight.shape[-1]:
+        raise ValueError(
+            f"linear: input has {input.shape[-1]} features in its last dim (shape "
+            f"{tuple(input.shape)}) but the weight of shape {tuple(weight.shape)} expects "
+            f"{weight.shape[-1]}; fix in_features or reshape/flatten the input"
+        )
+    out = input @ weight.t()
+    return out if bias is None else out + bias
+
+
+def _pair(v: Any, name: str) -> tuple[int, int]:
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
+        return int(v[0]), int(v[1])
+    return int(v), int(v)
+
+
+def _conv_padding(padding: Any, kernel: tuple, dilation: tuple) -> tuple[int, int, int, int]:
+    """(left, right, top, bottom) pads from an int, a pair, 'valid' or 'same' (stride 1)."""
+    if padding == "valid":
+        return 0, 0, 0, 0
+    if padding == "same":
+        th, tw = (d * (k - 1) for d, k in zip(dilation, kernel))
+        # As torch: an odd total puts the extra row/column at the end.
+        return tw // 2, tw - tw // 2, th // 2, th - th // 2
+    ph, pw = _pair(padding, "padding")
+    return pw, pw, ph, ph
+
+
+def _batched(input: Tensor, op: str) -> tuple[Tensor, bool]:
+    if input.ndim == 3:
+        return input.unsqueeze(0), True
+    if input.ndim != 4:
+        raise ValueError(
+            f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
+            f"{tuple(input.shape)}"
+        )
+    return input, False
+
+
+def _check_windows(x: Tensor, kernel: tuple, stride: tuple, dilation: tuple, op: str) -> None:
+    h, w = x.shape[2:]
+    ho = output_size(h, kernel[0], stride[0], dilation[0])
+    wo = output_size(w, kernel[1], stride[1], dilation[1])
+    if ho < 1 or wo < 1:
+        raise ValueError(
+            f"{op}: kernel {kernel} (dilation {dilation}) is larger than the padded input "
+            f"{(h, w)}; use a smaller kernel or more padding"
+        )
+
+
+def _windows(x: Tensor, kernel: tuple, stride: tuple, dilation: tuple, op: str) -> Tensor:
+    _check_windows(x, kernel, stride, dilation, op)
+    return Im2Col.apply(x, kernel=kernel, stride=stride, dilation=dilation)
+
+
+def conv2d(
+    input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+    dilation: Any = 1, groups: int = 1,
+) -> Tensor:
+    """2-D cross-correlation, as torch:
+    out[n, o, i, j] = b[o] + Σ_{c,a,b} W[o, c, a, b] · x_pad[n, g·C/G + c, i·s + a·d, j·s + b·d].
+
+    Computed as im2col (windows → rows) then one matrix product per group.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        weight: (O, C / groups, kh, kw).
+        stride, padding, dilation: an int or a pair; padding may also be 'valid' or 'same'.
+    """
+    x, unbatched = _batched(input, "conv2d")
+    out_ch, cg, kh, kw = weight.shape
+    n, c = x.shape[:2]
+    if c != cg * groups or out_ch % groups:
+        raise ValueError(
+            f"conv2d: given groups={groups}, weight of size {tuple(weight.shape)}, expected "
+            f"input{tuple(x.shape)} to have {cg * groups} channels, but got {c} channels instead"
+        )
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    if padding == "same" and stride != (1, 1):
+        raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
+    pads = _conv_padding(padding, (kh, kw), dilation)
+    if any(pads):
+        x = _pad(x, pads)
+    cols = _windows(x, (kh, kw), stride, dilation, "conv2d")
+    _, ho, wo = cols.shape[:3]
+    m = n * ho * wo
+    if groups == 1:
+        out = cols.reshape(m, c * kh * kw) @ weight.reshape(out_ch, -1).t()
+    else:
+        kg = cg * kh * kw
+        per_group = cols.reshape(m, groups, kg).permute(1, 0, 2)
+        w = weight.reshape(groups, out_ch // groups, kg).transpose(1, 2)
+        out = (per_group @ w).permute(1, 0, 2).reshape(m, out_ch)
+    if bias is not None:
+        out = out + bias
+    out = out.reshape(n, ho, wo, out_ch).permute(0, 3, 1, 2)
+    return out.squeeze(0) if unbatched else out
+
+
+def _pool_args(kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool, op: str) -> tuple:
+    if ceil_mode:
+        raise NotImplementedError(f"{op}: ceil_mode=True is not supported; pad the input instead")
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
+    padding = _pair(padding, "padding")
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(
+            f"{op}: pad should be at most half of effective kernel size, but got pad={padding} "
+            f"and kernel_size={kernel}"
+        )
+    return kernel, stride, padding
+
+
+def max_pool2d(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+    ceil_mode: bool = False, return_indices: bool = False,
+) -> Tensor:
+    """out[n, c, i, j] = max over the window at (i·s, j·s) of x padded with −∞.
+
+    The gradient goes to the first maximal entry of each window, as torch. ``return_indices`` is
+    not supported.
+    """
+    if return_indices:
+        raise NotImplementedError("max_pool2d: return_indices=True is not supported")
+    kernel, stride, (ph, pw) = _pool_args(kernel_size, stride, padding, ceil_mode, "max_pool2d")
+    x, unbatched = _batched(input, "max_pool2d")
+    if ph or pw:
+        x = _pad(x, (pw, pw, ph, ph), value=-math.inf)
+    dilation = _pair(dilation, "dilation")
+    _check_windows(x, kernel, stride, dilation, "max_pool2d")
+    out = MaxPool2dFn.apply(x, kernel=kernel, stride=stride, dilation=dilation)
+    return out.squeeze(0) if unbatched else out
+
+
+def avg_pool2d(
+    input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+    ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None,
+) -> Tensor:
+    """out[n, c, i, j] = (1/D)·Σ window of x zero-padded, D = kh·kw (or the number of real,
+    unpadded entries when ``count_include_pad=False``, or ``divisor_override``)."""
+    kernel, stride, (ph, pw) = _pool_args(kernel_size, stride, padding, ceil_mode, "avg_pool2d")
+    x, unbatched = _batched(input, "avg_pool2d")
+    h, w = x.shape[2:]
+    if ph or pw:
+        x = _pad(x, (pw, pw, ph, ph))
+    cols = _windows(x, kernel, stride, (1, 1), "avg_pool2d")
+    n, ho, wo, c = cols.shape[:4]
+    total = cols.reshape(n, ho, wo, c, -1).sum(-1)
+    if divisor_override is not None:
+        out = total / divisor_override
+    elif count_include_pad or not (ph or pw):
+        out = total / (kernel[0] * kernel[1])
+    else:
+        # Count the real entries of every window by pooling a padded mask of ones.
+        ones = np.pad(np.ones((1, 1, h, w), dtype=x.dtype), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        counts = im2col_array(ones, kernel, stride, (1, 1)).reshape(1, ho, wo, 1, -1).sum(-1)
+        out = total / Tensor._wrap(counts)
+    out = out.permute(0, 3, 1, 2)
+    return out.squeeze(0) if unbatched else out
+
+
+# ----------------------------------------------------------------------------- normalization
+
+
+def batch_norm(
+    input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+    weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+    momentum: float = 0.1, eps: float = 1e-5,
+) -> Tensor:
+    """y = (x − μ) / √(σ² + ε) · γ + β per channel (dim 1), over all other dims.
+
+    Training: μ, σ² are the batch's (σ² biased), and the running statistics are updated in place
+    as r ← (1 − momentum)·r + momentum·s, with the *unbiased* batch variance for running_var (as
+    torch). Otherwise μ, σ² are the running statistics.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input with a channel dim (N, C, ...), got shape "
+                         f"{tuple(input.shape)}")
+    c = input.shape[1]
+    dims = (0,) + tuple(range(2, input.ndim))
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if training:
+        n = input.numel() // c
+        if n <= 1:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got input of "
+                f"shape {tuple(input.shape)}; use a batch larger than 1 or call model.eval()"
+            )
+        mean = input.mean(dims, keepdim=True)
+        centered = input - mean
+        var = (centered * centered).mean(dims, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                m = momentum
+                rm, rv = running_mean._data, running_var._data
+                rm *= 1 - m
+                rm += m * mean._data.reshape(c)
+                rv *= 1 - m
+                rv += m * var._data.reshape(c) * (n / (n - 1))
+                running_mean._bump_version()
+                running_var._bump_version()
+        out = centered / (var + eps).sqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are required when "
+                             "training=False")
+        out = (input - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def layer_norm(
+    input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
+    bias: Tensor | None = None, eps: float = 1e-5,
+) -> Tensor:
+    """y = (x − μ) / √(σ² + ε) · γ + β, with μ, σ² (biased) over the last len(normalized_shape)
+    dims of each sample."""
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.ndim - k:]) != normalized_shape:
+        raise ValueError(
+            f"layer_norm: normalized_shape {normalized_shape} must equal the last {k} dims of the "
+            f"input, got input shape {tuple(input.shape)}"
+        )
+    dims = tuple(range(input.ndim - k, input.ndim))
+    centered = input - input.mean(dims, keepdim=True)
+    var = (centered * centered).mean(dims, keepdim=True)
+    out = centered / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Inverted dropout: y = x·m / (1 − p), m ~ Bernoulli(1 − p) from the global generator, so
+    E[y] = x and evaluation needs no rescaling. Identity when not ``training`` or p = 0."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = _dt.rng(None).random(input.shape) >= p
+    noise = keep.astype(input.dtype) / np.asarray(1.0 - p, dtype=input.dtype)
+    return input * Tensor._wrap(noise)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """(…,) class indices → (…, num_classes) int64 rows of 0 with a 1 at the index."""
+    idx = tensor._data
+    if idx.dtype.kind not in "iu":
+        raise ValueError(f"one_hot is only applicable to index tensors, got dtype {idx.dtype}")
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise ValueError(
+            f"one_hot: class values must be in [0, {num_classes}), got min {idx.min()} and max "
+            f"{idx.max()}"
+        )
+    return Tensor._wrap(np.eye(num_classes, dtype=np.int64)[idx])
+
+
+# ----------------------------------------------------------------------------- losses
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(
+            f"{reduction!r} is not a valid value for reduction; use 'mean', 'sum' or 'none'"
+        )
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    _check_reduction(reduction)
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _same_shape(input: Tensor, target: Any, op: str) -> Tensor:
+    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(
+            f"{op}: target shape {tuple(target.shape)} differs from input shape "
+            f"{tuple(input.shape)}; reshape one (e.g. target.reshape(input.shape) or "
+            f"input.squeeze(-1)). PyTorch would broadcast here, which silently computes a "
+            f"different loss."
+        )
+    return target
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """(x − y)², reduced (mean by default)."""
+    target = _same_shape(input, target, "mse_loss")
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """|x − y|, reduced."""
+    target = _same_shape(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction)
+
+
+def huber_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+) -> Tensor:
+    """½(x − y)² where |x − y| < δ, else δ·(|x − y| − ½δ): quadratic near 0, linear in the tails."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    target = _same_shape(input, target, "huber_loss")
+    d = input - target
+    a = d.abs()
+    return _reduce(where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+
+
+def sse_loss(input: Tensor, target: Tensor, reduction: str = "sum") -> Tensor:
+    """The study notes' squared error with the ½: E = ½·Σ(y − ŷ)², so ∂E/∂ŷ = ŷ − y.
+
+    The ½ cancels the 2 from differentiating the square, leaving the plain error as the gradient.
+    ``reduction='sum'`` (default) is E; 'mean' divides by the number of elements (½·MSE);
+    'none' gives ½(y − ŷ)² per element.
+    """
+    target = _same_shape(input, target, "sse_loss")
+    d = input - target
+    return _reduce(0.5 * (d * d), reduction)
+
+
+def _class_targets(input: Tensor, target: Tensor, ignore_index: int, op: str) -> tuple:
+    """Validated (log-probs as (M, C), targets as (M,) int array, their original shape)."""
+    if input.ndim < 1:
+        raise ValueError(f"{op}: input must have a class dim, got a scalar")
+    batch_shape = tuple(input.shape[:1] + input.shape[2:]) if input.ndim > 1 else ()
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise ValueError(
+            f"{op}: class-index targets must be an integer tensor, got dtype {t.dtype}; use "
+            f"target.long() (or pass class probabilities of the input's shape to cross_entropy)"
+        )
+    if tuple(t.shape) != batch_shape:
+        raise ValueError(
+            f"{op}: target shape {tuple(t.shape)} does not match input shape "
+            f"{tuple(input.shape)}; expected target shape {batch_shape} (the input without its "
+            f"class dim 1)"
+        )
+    c = input.shape[1] if input.ndim > 1 else input.shape[0]
+    flat_t = t.reshape(-1)
+    bad = (flat_t != ignore_index) & ((flat_t < 0) | (flat_t >= c))
+    if bad.any():
+        raise ValueError(
+            f"{op}: target class {int(flat_t[bad][0])} is out of range for input of shape "
+            f"{tuple(input.shape)} with {c} classes; targets must be in [0, {c - 1}] (or equal "
+            f"ignore_index={ignore_index})"
+        )
+    if input.ndim == 1:
+        lp = input.reshape(1, c)
+    elif input.ndim == 2:
+        lp = input
+    else:
+        lp = input.permute(0, *range(2, input.ndim), 1).reshape(-1, c)
+    return lp, flat_t, batch_shape
+
+
+def _check_weight(weight: Tensor | None, c: int, op: str) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+    if w.shape != (c,):
+        raise ValueError(f"{op}: weight must have shape ({c},) (one per class), got {w.shape}")
+    return w
+
+
+def _nll(lp: Tensor, t: np.ndarray, w: np.ndarray | None, ignore_index: int, reduction: str,
+         batch_shape: tuple) -> Tensor:
+    _check_reduction(reduction)
+    valid = t != ignore_index
+    safe = np.where(valid, t, 0)
+    per_row = (w[safe] if w is not None else np.ones(t.shape)) * valid
+    if reduction == "mean":
+        per_row = per_row / per_row.sum()
+    # Picking x[n, y_n] as a product with a constant one-hot mask (weights and the mean's 1/Σw
+    # folded in) keeps the backward a product too: no scatter-add on the training hot path, and
+    # a reduced loss is just two ops.
+    mask = np.zeros(lp.shape, dtype=lp.dtype)
+    mask[np.arange(t.size), safe] = -per_row
+    picked = lp * Tensor._wrap(mask)
+    if reduction == "none":
+        return picked.sum(1).reshape(batch_shape)
+    return picked.sum()
+
+
+def nll_loss(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of class indices given log-probabilities:
+    ℓ_n = −w[y_n]·x[n, y_n]; 'mean' divides Σℓ_n by Σw[y_n] (over non-ignored n).
+
+    Args:
+        input: log-probabilities (N, C), (N, C, d1, …) or (C,).
+        target: int class indices (N,), (N, d1, …) or (); ``ignore_index`` entries count for
+            nothing.
+    """
+    lp, t, batch_shape = _class_targets(input, target, ignore_index, "nll_loss")
+    w = _check_weight(weight, lp.shape[1], "nll_loss")
+    return _nll(lp, t, w, ignore_index, reduction, batch_shape)
+
+
+def cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+    reduction: str = "mean", label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross-entropy of logits: nll_loss(log_softmax(x, 1), y), stable for any logit size.
+
+    With class probabilities p (a float target of the input's shape):
+    ℓ_n = −Σ_c w_c·p[n, c]·log_softmax(x)[n, c], 'mean' dividing by N.
+    ``label_smoothing`` ε mixes the target with the uniform distribution:
+    p ← (1 − ε)·p + ε/C (for indices: (1 − ε)·nll + ε/C·Σ_c −w_c·log_softmax(x)_c, as torch).
+    """
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    class_dim = 1 if input.ndim > 1 else 0
+    c = input.shape[class_dim]
+    lsm = input.log_softmax(class_dim)
+    t_data = target._data if isinstance(target, Tensor) else np.asarray(target)
+    w = _check_weight(weight, c, "cross_entropy")
+    if t_data.dtype.kind == "f":
+        target = _same_shape(input, target, "cross_entropy (class-probability target)")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / c
+        prod = lsm * target
+        if w is not None:
+            wshape = (1,) * class_dim + (c,) + (1,) * (input.ndim - class_dim - 1)
+            prod = prod * Tensor._wrap(w.reshape(wshape))
+        losses = -prod.sum(class_dim)
+        if reduction == "mean":
+            return losses.sum() / (input.numel() // c)
+        return _reduce(losses, reduction)
+    lp, t, batch_shape = _class_targets(lsm, target, ignore_index, "cross_entropy")
+    nll = _nll(lp, t, w, ignore_index, reduction, batch_shape)
+    if label_smoothing == 0:
+        return nll
+    valid = t != ignore_index
+    wc = Tensor._wrap(w) if w is not None else None
+    smooth = -(lp * wc).sum(1) if wc is not None else -lp.sum(1)
+    smooth = smooth * Tensor._wrap(valid.astype(lp.dtype))
+    if reduction == "mean":
+        denom = w[t[valid]].sum() if w is not None else valid.sum()
+        ret = smooth.sum() / Tensor._wrap(np.asarray(denom, dtype=lp.dtype))
+    elif reduction == "none":
+        ret = smooth.reshape(batch_shape)
+    else:
+        ret = _reduce(smooth, reduction)
+    return (1 - label_smoothing) * nll + ret * (label_smoothing / c)
+
+
+def _log_clamped(x: Tensor) -> Tensor:
+    """max(log x, −100), with log never evaluated at 0 so neither value nor gradient is inf/NaN
+    (the gradient is 0 where the clamp is active; torch's hand-written one is (x−y)/1e-12)."""
+    positive = x > 0
+    return where(positive, where(positive, x, 1.0).log(), -100.0).clamp(min=-100)
+
+
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean",
+) -> Tensor:
+    """ℓ = −w·(y·log x + (1 − y)·log(1 − x)) for probabilities x; each log is clamped at −100
+    (as torch) so x = 0 or 1 gives a large finite loss, not inf."""
+    target = _same_shape(input, target, "binary_cross_entropy")
+    x = input._data
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError(
+            f"binary_cross_entropy: all elements of input should be between 0 and 1 (got min "
+            f"{x.min():.4g}, max {x.max():.4g}); apply sigmoid first or use "
+            f"binary_cross_entropy_with_logits"
+        )
+    loss = -(target * _log_clamped(input) + (1 - target) * _log_clamped(1 - input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """BCE of σ(x) computed from the logits x without forming σ (stable for any |x|):
+    ℓ = (1 − y)·x + (1 + (p − 1)·y)·(log(1 + e^(−|x|)) + max(−x, 0)), p = ``pos_weight``
+    (weighs the positive term; one per class, broadcast along the last dim)."""
+    target = _same_shape(input, target, "binary_cross_entropy_with_logits")
+    softplus_neg = (-input.abs()).exp().log1p() + (-input).relu()  # log(1 + e^(−x)), stably
+    if pos_weight is not None:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
+    else:
+        loss = (1 - target) * input + softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)

@@ -1,0 +1,110 @@
+"""im2col and its adjoint col2im, the two ops convolution and pooling are built on, and max pooling.
+
+``Im2Col`` turns every kh×kw window of an (N, C, H, W) input into a row, giving
+cols[n, i, j, c, a, b] = x[n, c, i·sh + a·dh, j·sw + b·dw]  with shape (N, Ho, Wo, C, kh, kw),
+so a convolution is one matrix product and a pooling is one reduction over (kh, kw).
+It is a linear map; its vector-Jacobian product is ``Col2Im`` (scatter-add each window back),
+and Col2Im's is Im2Col. Each backward calls the other op, so both are differentiable to any order.
+
+The forward is a zero-copy strided view (``numpy.lib.stride_tricks.as_strided``) made contiguous
+once; col2im adds kh·kw strided slices, never a Python loop over pixels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd.function import Function, FunctionCtx
+from ..autograd.tensor import Tensor
+
+__all__ = ["Im2Col", "Col2Im", "MaxPool2dFn", "im2col_array", "output_size"]
+
+Pair = tuple[int, int]
+
+
+def output_size(size: int, kernel: int, stride: int, dilation: int) -> int:
+    """⌊(size − dilation·(kernel − 1) − 1) / stride⌋ + 1 (size already includes padding)."""
+    return (size - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def im2col_array(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
+    """The windows of ``x`` (N, C, H, W) as a contiguous (N, Ho, Wo, C, kh, kw) array."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    ho, wo = output_size(h, kh, sh, dh), output_size(w, kw, sw, dw)
+    s_n, s_c, s_h, s_w = x.strides
+    view = as_strided(
+        x, shape=(n, ho, wo, c, kh, kw),
+        strides=(s_n, s_h * sh, s_w * sw, s_c, s_h * dh, s_w * dw), writeable=False,
+    )
+    return np.ascontiguousarray(view)
+
+
+def col2im_array(cols: np.ndarray, shape: tuple, stride: Pair, dilation: Pair) -> np.ndarray:
+    """The adjoint of ``im2col_array``: sum every window entry back into an array of ``shape``."""
+    n, ho, wo, c, kh, kw = cols.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    out = np.zeros(shape, dtype=cols.dtype)
+    # Window offset (a, b) of every output position lands on one strided slice of the input.
+    windows = cols.transpose(0, 3, 1, 2, 4, 5)
+    for a in range(kh):
+        rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
+        for b in range(kw):
+            out[:, :, rows, b * dw: b * dw + sw * (wo - 1) + 1: sw] += windows[..., a, b]
+    return out
+
+
+class Im2Col(Function):
+    """x (N, C, H, W) → cols (N, Ho, Wo, C, kh, kw);  ∂/∂x = col2im(g)."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, *, kernel: Pair, stride: Pair,
+                dilation: Pair) -> Tensor:
+        ctx.shape, ctx.kernel, ctx.stride, ctx.dilation = x.shape, kernel, stride, dilation
+        return Tensor._wrap(im2col_array(x._data, kernel, stride, dilation))
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, g: Tensor) -> Tensor:
+        return Col2Im.apply(g, shape=ctx.shape, kernel=ctx.kernel, stride=ctx.stride,
+                            dilation=ctx.dilation)
+
+
+class Col2Im(Function):
+    """cols (N, Ho, Wo, C, kh, kw) → x (N, C, H, W) by summing windows;  ∂/∂cols = im2col(g)."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, cols: Tensor, *, shape: tuple, kernel: Pair, stride: Pair,
+                dilation: Pair) -> Tensor:
+        ctx.kernel, ctx.stride, ctx.dilation = kernel, stride, dilation
+        return Tensor._wrap(col2im_array(cols._data, shape, stride, dilation))
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, g: Tensor) -> Tensor:
+        return Im2Col.apply(g, kernel=ctx.kernel, stride=ctx.stride, dilation=ctx.dilation)
+
+
+class MaxPool2dFn(Function):
+    """out[n, c, i, j] = max of the window at (i, j);  ∂/∂x = col2im(g placed at each window's
+    first maximum) — the first, as torch, so ties (zeros after a ReLU) get one gradient, not a
+    share. Written as one op so the argmax is computed once and the backward is a masked product
+    plus Col2Im, both differentiable."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, *, kernel: Pair, stride: Pair,
+                dilation: Pair) -> Tensor:
+        cols = im2col_array(x._data, kernel, stride, dilation)
+        flat = cols.reshape(cols.shape[:4] + (-1,))
+        first = flat.argmax(-1)[..., None]
+        ctx.first, ctx.cols_shape = first, cols.shape
+        ctx.shape, ctx.stride, ctx.dilation, ctx.kernel = x.shape, stride, dilation, kernel
+        out = np.take_along_axis(flat, first, -1)[..., 0]
+        return Tensor._wrap(np.ascontiguousarray(out.transpose(0, 3, 1, 2)))
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, g: Tensor) -> Tensor:
+        k = ctx.cols_shape[4] * ctx.cols_shape[5]
+        mask = (np.arange(k) == ctx.first).astype(g.dtype)
+        g_cols = g.permute(0, 2, 3, 1).unsqueeze(-1) * Tensor._wrap(mask)
+        return Col2Im.apply(g_cols.reshape(ctx.cols_shape), shape=ctx.shape, kernel=ctx.kernel,
+                            stride=ctx.stride, dilation=ctx.dilation)

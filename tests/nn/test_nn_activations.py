@@ -1,0 +1,51 @@
+"""Activation modules and their functional forms against PyTorch."""
+
+import pytest
+
+from descentlab import nn
+from descentlab.nn import functional as F
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+from nn_compare import check, randn  # noqa: E402
+
+MODULES = [
+    ("Sigmoid", {}), ("Tanh", {}), ("ReLU", {}), ("LeakyReLU", {}),
+    ("LeakyReLU", {"negative_slope": 0.2}), ("ELU", {}), ("ELU", {"alpha": 0.5}), ("GELU", {}),
+    ("GELU", {"approximate": "tanh"}), ("Softplus", {}),
+    ("Softplus", {"beta": 2.0, "threshold": 3.0}),
+    ("Softmax", {"dim": 1}), ("Softmax", {"dim": -1}), ("LogSoftmax", {"dim": 1}),
+    ("LogSoftmax", {"dim": 0}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", MODULES)
+def test_activation_module_matches_torch(name, kwargs):
+    x = randn(4, 5, 3) * 3  # wide enough to cross Softplus' threshold and ELU's knee
+    check(getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs), [x])
+
+
+FUNCTIONS = [
+    ("relu", {}), ("sigmoid", {}), ("tanh", {}), ("leaky_relu", {"negative_slope": 0.1}),
+    ("elu", {"alpha": 1.5}), ("gelu", {}), ("gelu", {"approximate": "tanh"}),
+    ("softplus", {"beta": 0.5}), ("softmax", {"dim": 2}), ("log_softmax", {"dim": 1}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", FUNCTIONS)
+def test_functional_activation_matches_torch(name, kwargs):
+    fn, tfn = getattr(F, name), getattr(TF if name not in ("sigmoid", "tanh") else torch, name)
+    check(lambda x: fn(x, **kwargs), lambda x: tfn(x, **kwargs), [randn(3, 4, 5) * 4])
+
+
+def test_softmax_without_dim_asks_for_it():
+    import descentlab as dl
+
+    with pytest.raises(ValueError, match="dim is required"):
+        nn.Softmax()(dl.randn(2, 3))
+
+
+def test_repr_matches_torch():
+    for name, kwargs in MODULES + [("PReLU", {})]:
+        assert repr(getattr(nn, name)(**kwargs)) == repr(getattr(torch.nn, name)(**kwargs))
