@@ -1,0 +1,103 @@
+"""Lab speed: K Adam trajectories on Rosenbrock at once, against torch.optim.Adam on a (K, 2)
+tensor and against a per-start Python loop of descentlab.optim.Adam.
+
+Ratios are descentlab time / reference time (below 1 means descentlab is faster).
+Run: python bench/bench_lab.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import print_table  # noqa: E402
+
+import descentlab as dl  # noqa: E402
+from descentlab.lab.functions import get_function  # noqa: E402
+from descentlab.lab.trajectories import run_trajectories  # noqa: E402
+
+LR = 1e-2
+
+
+def _starts(k: int) -> np.ndarray:
+    return np.random.default_rng(0).uniform([-2.0, -1.0], [2.0, 3.0], size=(k, 2))
+
+
+def _seconds(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _torch_adam(starts: np.ndarray, steps: int) -> float:
+    import torch
+
+    # NumPy's element-wise ops run on one core; torch's OpenMP pool on a busy 2-core machine can
+    # spin-wait itself 40x slower, so compare against one thread (its best case here).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    x = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([x], lr=LR)
+
+    def loop() -> None:
+        for _ in range(steps):
+            opt.zero_grad()
+            a, b = x[:, 0], x[:, 1]
+            ((1 - a) ** 2 + 100 * (b - a * a) ** 2).sum().backward()
+            opt.step()
+
+    try:
+        return _seconds(loop)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _per_start_loop(starts: np.ndarray, steps: int) -> float:
+    f = get_function("rosenbrock")
+
+    def loop() -> None:
+        for s in starts:
+            x = dl.tensor(s, dtype=dl.float64, requires_grad=True)
+            opt = dl.optim.Adam([x], lr=LR)
+            for _ in range(steps):
+                opt.zero_grad()
+                f(x).backward()
+                opt.step()
+
+    return _seconds(loop)
+
+
+def run(quick: bool) -> list[dict]:
+    """Rows (name, descentlab_ms, torch_ms, ratio, note) for bench/run.py."""
+    k, steps = (10_000, 100) if quick else (100_000, 500)
+    loop_k, loop_steps = (5, 100) if quick else (20, 500)
+    f = get_function("rosenbrock")
+    starts = _starts(k)
+    rows = []
+    torch_s = _torch_adam(starts, steps)
+    for analytic in (True, False):
+        ours = _seconds(lambda a=analytic: run_trajectories(
+            f, starts, "adam", steps, lr=LR, record_every=steps, use_analytic_grad=a))
+        rows.append({"name": f"{k} starts x {steps} Adam steps, "
+                             f"{'analytic' if analytic else 'autograd'} grad",
+                     "descentlab_ms": ours * 1e3, "torch_ms": torch_s * 1e3,
+                     "ratio": ours / torch_s,
+                     "note": "vs torch.optim.Adam on a (K,2) tensor, 1 thread"})
+    per_start = _per_start_loop(_starts(loop_k), loop_steps) / (loop_k * loop_steps) * k * steps
+    batched = rows[0]["descentlab_ms"] / 1e3
+    rows.append({"name": f"per-start loop of optim.Adam, {k} x {steps}",
+                 "descentlab_ms": per_start * 1e3, "torch_ms": None, "ratio": None,
+                 "note": f"extrapolated from {loop_k} starts; batched is "
+                         f"{per_start / batched:.0f}x faster"})
+    return rows
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    print_table("lab", run(ap.parse_args().quick))
