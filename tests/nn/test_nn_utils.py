@@ -78,3 +78,13 @@ def test_parameters_vector_round_trip_matches_torch():
     np.testing.assert_allclose(model[1].bias.grad.numpy(), 2 * new.numpy()[-2:])
     with pytest.raises(ValueError, match="length 26"):
         vector_to_parameters(dl.zeros(5), model.parameters())
+
+
+def test_clip_grad_norm_accepts_a_generator():
+    """model.parameters() is a generator: it must be measured and scaled, not used up."""
+    model = dl.nn.Linear(4, 3)
+    model(dl.randn(5, 4)).pow(2).sum().backward()
+    before = float(dl.nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.01))
+    after = np.sqrt(sum(float((p.grad * p.grad).sum()) for p in model.parameters()))
+    assert before > 0.01
+    assert after == pytest.approx(0.01, rel=1e-3)

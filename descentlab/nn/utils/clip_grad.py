@@ -12,9 +12,9 @@ from ...autograd.tensor import Tensor
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 
-def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:
-    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    return [p.grad._data for p in params if p.grad is not None]
+def _params(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    # A list, not the iterable: model.parameters() is a generator that can be walked only once.
+    return [parameters] if isinstance(parameters, Tensor) else list(parameters)
 
 
 def clip_grad_norm_(
@@ -31,7 +31,8 @@ def clip_grad_norm_(
     Raises:
         RuntimeError: if ``error_if_nonfinite`` and the total norm is NaN or inf.
     """
-    grads = _grads(parameters)
+    params = _params(parameters)
+    grads = [p.grad._data for p in params if p.grad is not None]
     if not grads:
         return Tensor._wrap(np.asarray(0.0))
     norm_type = float(norm_type)
@@ -49,7 +50,7 @@ def clip_grad_norm_(
         )
     # As torch: always multiply by the clamped coefficient (1.0 when within the limit).
     coef = np.asarray(min(max_norm / (total + 1e-6), 1.0), dtype=dtype)
-    for p in ([parameters] if isinstance(parameters, Tensor) else parameters):
+    for p in params:
         if p.grad is not None:
             np.multiply(p.grad._data, coef, out=p.grad._data, casting="unsafe")
             p.grad._bump_version()
@@ -59,7 +60,7 @@ def clip_grad_norm_(
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
                      foreach: bool | None = None) -> None:
     """Clamp every gradient entry to [−clip_value, clip_value], in place."""
-    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    params = _params(parameters)
     for p in params:
         if p.grad is not None:
             np.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
