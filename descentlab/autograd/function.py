@@ -100,6 +100,11 @@ class set_grad_enabled(_GradModeContext):
     def __exit__(self, *exc: Any) -> None:
         _Mode.grad = self._prev
 
+    def __call__(self, func: Callable) -> Callable:
+        # As torch: used as a decorator it must not leave the mode switched by __init__.
+        _Mode.grad = self._prev
+        return super().__call__(func)
+
 
 class backward_creates_graph:
     """Context in which every ``backward()`` acts as ``backward(create_graph=True)``.
@@ -516,12 +521,12 @@ def run_backward(
                     for i, t in node.retained.items():
                         if node_grads[i] is not None:
                             _accumulate(t, node_grads[i], handed, create_graph)
-                if node.n_outputs == 1:
+                if _Mode.anomaly:
+                    in_grads = _anomaly_backward(node, node_grads)
+                elif node.n_outputs == 1:
                     in_grads = node.op.backward(node, node_grads[0])
                 else:
                     in_grads = _run_function_backward(node, node_grads)
-                if _Mode.anomaly:
-                    _check_backward(node, in_grads)
             else:
                 in_grads = None
             metas = node.metas
@@ -559,6 +564,21 @@ def _capture(capture: dict, node: Any, node_grads: list) -> None:
         key = (node, i)
         if g is not None and key in capture:
             capture[key] = g if capture[key] is None else capture[key] + g
+
+
+def _anomaly_backward(node: Node, node_grads: list) -> tuple:
+    """Run a node's backward under detect_anomaly: the ops inside it are not checked as forward
+    ops (a NaN there would blame e.g. Div in the "forward pass"); the node's result is."""
+    _Mode.anomaly = False
+    try:
+        if node.n_outputs == 1:
+            in_grads = node.op.backward(node, node_grads[0])
+        else:
+            in_grads = _run_function_backward(node, node_grads)
+    finally:
+        _Mode.anomaly = True
+    _check_backward(node, in_grads)
+    return in_grads
 
 
 def _check_backward(node: Node, result: tuple) -> None:

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .function import no_grad
+from .function import enable_grad, no_grad
 from .grad import grad as _grad
 from .tensor import Tensor
 
@@ -31,16 +31,15 @@ def _numerical(func: Callable, inputs: tuple, eps: float) -> list:
         if not (isinstance(t, Tensor) and t.requires_grad):
             continue
         x = t._data
-        flat = x.reshape(-1)
         cols = [np.zeros((o.numel(), x.size)) for o in outs0]
-        for k in range(x.size):
-            orig = flat[k]
+        for k, pos in enumerate(np.ndindex(x.shape)):  # in place, even if x is not contiguous
+            orig = x[pos]
             with no_grad():
-                flat[k] = orig + eps
+                x[pos] = orig + eps
                 plus = [o._data.astype(np.float64).reshape(-1) for o in _as_tuple(func(*inputs))]
-                flat[k] = orig - eps
+                x[pos] = orig - eps
                 minus = [o._data.astype(np.float64).reshape(-1) for o in _as_tuple(func(*inputs))]
-            flat[k] = orig
+            x[pos] = orig
             for i in range(len(outs0)):
                 cols[i][:, k] = (plus[i] - minus[i]) / (2 * eps)
         for i in range(len(outs0)):
@@ -54,7 +53,9 @@ def _analytical(func: Callable, inputs: tuple) -> list:
     jac = [[None] * len(inputs) for _ in outs]
     for i, o in enumerate(outs):
         n = o.numel()
-        rows = {j: np.zeros((n, t.numel())) for j, t in enumerate(inputs) if t in diff_in}
+        # (identity, not `t in diff_in`: == on Tensors is elementwise)
+        rows = {j: np.zeros((n, t.numel())) for j, t in enumerate(inputs)
+                if isinstance(t, Tensor) and t.requires_grad}
         flat = o.reshape(-1)
         for r in range(n):
             if not o.requires_grad:
@@ -133,10 +134,11 @@ def gradgradcheck(
 
     def first_derivative(*args: Tensor) -> tuple:
         xs, vs = args[:n_in], args[n_in:]
-        ys = _as_tuple(func(*xs))
-        pairs = [(y, v) for y, v in zip(ys, vs) if y.requires_grad]
-        gs = _grad([y for y, _ in pairs], [xs[j] for j in diff_idx], [v for _, v in pairs],
-                   create_graph=True, allow_unused=True)
+        with enable_grad():  # the numerical pass runs under no_grad; this needs a graph
+            ys = _as_tuple(func(*xs))
+            pairs = [(y, v) for y, v in zip(ys, vs) if y.requires_grad]
+            gs = _grad([y for y, _ in pairs], [xs[j] for j in diff_idx],
+                       [v for _, v in pairs], create_graph=True, allow_unused=True)
         return tuple(
             g if g is not None else (xs[j] * 0.0).sum() * 0.0 + xs[j] * 0.0
             for g, j in zip(gs, diff_idx)

@@ -1095,7 +1095,7 @@ def _floating(t: Tensor) -> Tensor:
 
 
 def _dims(dim: Any, ndim: int) -> tuple | None:
-    if dim is None:
+    if dim is None or ndim == 0:  # a 0-d tensor reduced over dim 0 / -1 is itself (as torch)
         return None
     n = builtins.max(ndim, 1)
     if isinstance(dim, (list, tuple)):
