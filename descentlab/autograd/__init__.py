@@ -2,12 +2,19 @@
 
 from . import functional
 from .function import (
-    Function, detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad,
-    set_detect_anomaly, set_grad_enabled,
+    Function,
+    detect_anomaly,
+    enable_grad,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+    set_grad_enabled,
 )
 from .grad import grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .tensor import Tensor
+
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     """torch.autograd.backward: backward from several outputs at once."""

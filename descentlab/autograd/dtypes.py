@@ -36,7 +36,7 @@ def get_default_dtype() -> np.dtype:
 
 
 def set_default_dtype(dtype: Any) -> None:
-    """Make new floating-point tensors ``dtype`` (float32 or float64), as torch.set_default_dtype."""
+    """Make new floating-point tensors ``dtype`` (float32 or float64), as in torch."""
     d = resolve(dtype)
     if d not in (float32, float64):
         raise TypeError(f"only float32 and float64 can be the default dtype, got {d}")

@@ -48,7 +48,7 @@ def is_grad_enabled() -> bool:
 
 
 class _GradModeContext:
-    """Base of ``no_grad``/``enable_grad``/``set_grad_enabled``: a context manager and a decorator."""
+    """Base of ``no_grad``/``enable_grad``/``set_grad_enabled``: context manager and decorator."""
 
     _target: bool
 
@@ -81,7 +81,7 @@ class no_grad(_GradModeContext):
 
 
 class enable_grad(_GradModeContext):
-    """Context manager and decorator that turns graph recording back on (as ``torch.enable_grad``)."""
+    """Context manager and decorator that turns graph recording back on (``torch.enable_grad``)."""
 
     _target = True
 

@@ -62,7 +62,7 @@ def _analytical(func: Callable, inputs: tuple) -> list:
                 break
             gs = _grad(flat[r], diff_in, retain_graph=True, allow_unused=True)
             it = iter(gs)
-            for j, t in enumerate(inputs):
+            for j in range(len(inputs)):
                 if j in rows:
                     g = next(it)
                     if g is not None:

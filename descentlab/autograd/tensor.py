@@ -89,7 +89,9 @@ class Tensor:
     def grad(self, value: "Tensor | None") -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
+                raise TypeError(
+                    f"assigned grad must be a Tensor or None, got {type(value).__name__}"
+                )
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
                     f"assigned grad has data of a different size: grad shape "
@@ -710,8 +712,8 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind not in "fc":
             raise RuntimeError(
-                f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-                f"or complex dtype. Got: {x._data.dtype}"
+                f"mean(): could not infer output dtype. Input dtype must be either a floating "
+                f"point or complex dtype. Got: {x._data.dtype}"
             )
         axes = _dims(dim, x.ndim)
         n = x._data.size if axes is None else int(np.prod([x._data.shape[a] for a in axes]))
@@ -827,7 +829,8 @@ class Tensor:
         if dim is None:
             shape = tuple(s for s in self.shape if s != 1)
         else:
-            dims = {d % builtins.max(self.ndim, 1) for d in ((dim,) if isinstance(dim, _py_int) else dim)}
+            dims = {d % builtins.max(self.ndim, 1)
+                    for d in ((dim,) if isinstance(dim, _py_int) else dim)}
             shape = tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1))
         return self.reshape(shape) if shape != self.shape else self
 
@@ -851,7 +854,9 @@ class Tensor:
 
     def t(self) -> "Tensor":
         if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
+            )
         return self if self.ndim < 2 else self.transpose(0, 1)
 
     @property
@@ -877,8 +882,8 @@ class Tensor:
             np.broadcast_shapes(self.shape, shape)
         except ValueError:
             raise RuntimeError(
-                f"expand: the expanded size {shape} must match the existing size {tuple(self.shape)} "
-                f"at every non-singleton dimension"
+                f"expand: the expanded size {shape} must match the existing size "
+                f"{tuple(self.shape)} at every non-singleton dimension"
             ) from None
         return _O.BroadcastTo.apply(self, shape=shape)
 

@@ -5,7 +5,20 @@ from .reduce import CumSum, Flip, LogSoftmax, LogSumExp, Max, Min, Prod, Softmax
 from .select import Clamp, Maximum, Minimum, Where
 from .shape import Cat, GetItem, IndexAdd, IndexPut, Pad, Permute, Reshape, getitem, normalize_index
 from .unary import (
-    Abs, Cos, Elu, Erf, Exp, LeakyRelu, Log, Log1p, Relu, Sigmoid, Sin, Softplus, Sqrt, Tanh,
+    Abs,
+    Cos,
+    Elu,
+    Erf,
+    Exp,
+    LeakyRelu,
+    Log,
+    Log1p,
+    Relu,
+    Sigmoid,
+    Sin,
+    Softplus,
+    Sqrt,
+    Tanh,
 )
 
 __all__ = [

@@ -138,7 +138,9 @@ def getitem(t, index):
     try:
         out = GetItem.apply(t, index=idx)
     except IndexError as e:
-        raise IndexError(f"index {index!r} is invalid for a tensor of shape {tuple(t.shape)}: {e}")
+        raise IndexError(
+            f"index {index!r} is invalid for a tensor of shape {tuple(t.shape)}: {e}"
+        ) from None
     if _is_basic(idx):
         out._vbox = t._vbox  # a basic index is a view
     return out
