@@ -40,9 +40,9 @@ class LineSearchResult:
 
     step: the accepted α.  f: φ(α).  slope: φ'(α) (None when the search never needed it).
     g: the payload φ returned at α (the gradient vector with ``directional``), or the ``g0`` given
-    for α = 0.  n_evals: calls to φ.  success: True when the conditions the search enforces hold at
-    ``step``; False when it ran out of evaluations or the bracket shrank below tolerance (``step`` is
-    then the best point seen, which may be 0).
+    for α = 0.  n_evals: calls to φ.  success: True when the conditions the search enforces hold
+    at ``step``; False when it ran out of evaluations or the bracket shrank below tolerance
+    (``step`` is then the best point seen, which may be 0).
     """
 
     step: float
@@ -82,7 +82,9 @@ def directional(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.nda
 
 def armijo(phi: Phi, phi0: float, dphi0: float, step: float = 1.0, *, c1: float = 1e-4,
            shrink: float = 0.5, max_evals: int = 50, g0: Any = None) -> LineSearchResult:
-    """Backtracking: the first α in step, shrink·step, shrink²·step, ... with φ(α) ≤ φ(0) + c1·α·φ'(0).
+    """Backtracking: the first α of step, shrink·step, shrink²·step, ... with sufficient decrease
+
+        φ(α) ≤ φ(0) + c1·α·φ'(0).
 
     Only values of φ are needed (φ may return a bare float). Arguments:
         phi: the slice φ, see the module docstring.  phi0, dphi0: φ(0) and φ'(0) < 0.
@@ -94,7 +96,8 @@ def armijo(phi: Phi, phi0: float, dphi0: float, step: float = 1.0, *, c1: float 
         raise ValueError(f"armijo: φ'(0) = {dphi0} is not negative, so d is not a descent "
                          "direction; pass d with ∇f(x)·d < 0 (e.g. d = -∇f(x))")
     if not 0 < shrink < 1 or not 0 < c1 < 1:
-        raise ValueError(f"armijo: need 0 < c1 < 1 and 0 < shrink < 1, got c1={c1}, shrink={shrink}")
+        raise ValueError(f"armijo: need 0 < c1 < 1 and 0 < shrink < 1, got c1={c1}, "
+                         f"shrink={shrink}")
     alpha = float(step)
     for n in range(1, max_evals + 1):
         f, slope, g = _unpack(phi(alpha))
@@ -138,9 +141,10 @@ def strong_wolfe(phi: Phi, phi0: float, dphi0: float, step: float = 1.0, *, c1: 
         previous one: the minimizer lies in [α_prev, α];
       - satisfies strong curvature: done;
       - has φ'(α) ≥ 0: the minimizer lies in [α_prev, α].
-    Zoom (N&W Alg. 3.6) shrinks that bracket [α_lo, α_hi] (φ(α_lo) lowest, φ'(α_lo)·(α_hi − α_lo) < 0)
-    with cubic interpolation; a trial within 10% of the bracket's length from an end, twice in a row
-    or outside it, is moved to 10% inside so the bracket keeps shrinking.
+    Zoom (N&W Alg. 3.6) shrinks that bracket [α_lo, α_hi] (φ(α_lo) lowest,
+    φ'(α_lo)·(α_hi − α_lo) < 0) with cubic interpolation; a trial within 10% of the bracket's
+    length from an end, twice in a row or outside it, is moved to 10% inside so the bracket keeps
+    shrinking.
 
     Arguments:
         phi: φ(α) -> (φ(α), φ'(α)[, payload]).  phi0, dphi0: φ(0) and φ'(0) < 0.

@@ -1,0 +1,202 @@
+"""Optimizer: the torch.optim base class — parameter groups, per-parameter state, state_dict.
+
+Subclasses implement ``step(closure=None)``; everything else (groups, defaults, ``zero_grad``,
+saving and restoring) lives here, with torch.optim's names, formats and error cases.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+
+__all__ = ["Optimizer", "required"]
+
+
+class _RequiredParameter:
+    """Marks a hyperparameter with no default (``lr=required``), as in torch.optim."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+class Optimizer:
+    """Base class of all optimizers (as ``torch.optim.Optimizer``).
+
+    Args:
+        params: an iterable of Tensors, or of dicts (parameter groups) each with a ``'params'``
+            entry and optional per-group hyperparameters that override ``defaults``.
+        defaults: default hyperparameters for every group.
+
+    Attributes:
+        param_groups: list of dicts, each with ``'params'`` (a list of Tensors) and hyperparameters.
+        state: dict keyed by parameter (Tensor) with that parameter's state dict.
+    """
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        if isinstance(params, (Tensor, np.ndarray)):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                f"but got {type(params).__name__}; wrap a single tensor in a list: [param]"
+            )
+        self.defaults = defaults
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError(
+                "optimizer got an empty parameter list; pass model.parameters() of a model that "
+                "has parameters, or a non-empty list of tensors with requires_grad=True"
+            )
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    def __repr__(self) -> str:
+        lines = [type(self).__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters (a dict with ``'params'``) with its own hyperparameters."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs; "
+                            "please use a list instead")
+        else:
+            params = list(params)
+        gi = len(self.param_groups)
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but parameter {i} of group "
+                                f"{gi} is a {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(
+                    f"can't optimize a non-leaf Tensor (parameter {i} of group {gi} was computed "
+                    "by an op); optimize the leaf it came from, or make it a leaf with "
+                    "x.detach().requires_grad_()")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"parameter group {gi} contains a parameter more than once; "
+                             "list each parameter once")
+        group = dict(param_group, params=params)
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(f"parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            group.setdefault(name, default)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group; "
+                             "each parameter may belong to one group only")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all optimized parameters (to None by default, as torch)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p._grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p._grad = None
+                elif g._ctx is not None:
+                    # A gradient recorded with create_graph=True: cut it from its graph first.
+                    p._grad = Tensor._wrap(np.zeros_like(g._data))
+                else:
+                    g._data.fill(0)
+                    g._bump_version()
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One optimization step; ``closure`` re-evaluates the model and returns the loss."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement step()")
+
+    # ------------------------------------------------------------------ saving and restoring
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state in torch's format, as copies (safe to keep while training on).
+
+        ``{'state': {index: {name: value}}, 'param_groups': [{..., 'params': [index, ...]}]}``;
+        parameters are numbered in order across all groups.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                packed["params"].append(index[id(p)])
+            groups.append(packed)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state and self.state[p]:
+                    state[index[id(p)]] = {k: _copy_value(v) for k, v in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a ``state_dict()`` (ours or torch's: tensors may be torch or NumPy arrays).
+
+        Floating-point state is cast to its parameter's dtype, as torch does; ``step`` is kept.
+        """
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups but the "
+                             f"optimizer has {len(self.param_groups)}; build the optimizer with "
+                             "the same groups before loading")
+        for i, (g, s) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(g["params"]) != len(s["params"]):
+                raise ValueError(
+                    f"loaded state dict contains a parameter group {i} of {len(s['params'])} "
+                    f"parameters that doesn't match the size of optimizer's group "
+                    f"({len(g['params'])}); build the optimizer with the same parameters")
+        id_map = {}
+        for g, s in zip(self.param_groups, saved_groups):
+            id_map.update(zip(s["params"], g["params"]))
+        state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            k = int(k)
+            if k not in id_map:
+                raise ValueError(f"loaded state dict has state for parameter index {k}, which no "
+                                 "parameter group lists")
+            p = id_map[k]
+            state[p] = {name: _load_value(name, val, p) for name, val in v.items()}
+        self.state = state
+        self.param_groups = [
+            dict(copy.deepcopy({k: v for k, v in s.items() if k != "params"}), params=g["params"])
+            for g, s in zip(self.param_groups, saved_groups)
+        ]
+
+
+def _copy_value(v: Any) -> Any:
+    if isinstance(v, Tensor):
+        return Tensor._wrap(v._data.copy())
+    return copy.deepcopy(v)
+
+
+def _load_value(name: str, v: Any, param: Tensor) -> Any:
+    if isinstance(v, (Tensor, np.ndarray)) or (hasattr(v, "detach") and hasattr(v, "numpy")):
+        arr = v._data if isinstance(v, Tensor) else np.asarray(v.detach() if hasattr(v, "detach")
+                                                               else v)
+        if name != "step" and arr.dtype.kind == "f":
+            arr = arr.astype(param.dtype)
+        arr = np.array(arr, copy=True)
+        return arr if isinstance(v, np.ndarray) else Tensor._wrap(arr)
+    return copy.deepcopy(v)
