@@ -1,0 +1,462 @@
+"""``descentlab lab ...`` and ``descentlab gallery``: thin shells over the lab.
+
+Each command parses and validates its arguments (bad ones exit 2 with one line, no traceback),
+calls the library, prints a short numeric summary and writes its image. Registered into the
+main parser by ``descentlab.cli`` through :func:`register`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["register"]
+
+MAX_STEPS = 100_000
+MAX_GRID = 400
+
+
+def _usage(message: str) -> Exception:
+    from ..cli import UsageError
+
+    return UsageError(message)
+
+
+# ------------------------------------------------------------------------- argument parsing
+
+def _float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _positive_floats(text: str) -> list[float]:
+    """``0.1`` or ``0.01,0.1,1``: finite numbers > 0."""
+    values = [_float(t.strip()) for t in text.split(",") if t.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError(f"{text!r} is empty; give e.g. 0.01 or 0.01,0.1")
+    bad = [v for v in values if v <= 0]
+    if bad:
+        raise argparse.ArgumentTypeError(f"must be > 0 (got {', '.join(f'{v:g}' for v in bad)})")
+    return values
+
+
+def _point(text: str) -> list[float]:
+    """``x,y`` (any number of coordinates), e.g. ``-1.2,1``."""
+    parts = [t.strip() for t in text.replace(";", ",").split(",")]
+    if not parts or any(not p for p in parts):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a point; write it as x,y e.g. -1.2,1")
+    return [_float(p) for p in parts]
+
+
+def _int_range(lo: int, hi: int, what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{what} must be in {lo}..{hi} (got {value})")
+        return value
+
+    return parse
+
+
+def _names(valid: list[str], what: str) -> Callable[[str], list[str]]:
+    def parse(text: str) -> list[str]:
+        names = [n.strip().lower() for n in text.split(",") if n.strip()]
+        bad = [n for n in names if n not in valid]
+        if not names or bad:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {', '.join(map(repr, bad)) or repr(text)}; choose from "
+                f"{', '.join(valid)}")
+        return names
+
+    return parse
+
+
+def _accept_negative_points(p: argparse.ArgumentParser) -> None:
+    """Let ``--start -1.2,1`` through: argparse takes only plain negative numbers (``-1.2``) as
+    values, so a comma list starting with '-' would be mistaken for an option."""
+    if hasattr(p, "_negative_number_matcher"):
+        p._negative_number_matcher = re.compile(r"^-\d*\.?\d+([eE][-+]?\d+)?([,;]\S*)?$")
+
+
+def _optimizer_names() -> list[str]:
+    from .trajectories import OPTIMIZERS, SECOND_ORDER
+
+    return sorted(OPTIMIZERS) + list(SECOND_ORDER)
+
+
+def _add_landscape_args(p: argparse.ArgumentParser, default: str) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--function", default=None, metavar="NAME",
+                       help=f"test function (default {default}); see `descentlab lab "
+                       "functions`")
+    group.add_argument("--formula", default=None, metavar="EXPR",
+                       help='your own landscape, e.g. "x**2 + 3*sin(y)" (safe parser: numbers, '
+                       "x y z w, + - * / **, sin cos tan exp log sqrt abs tanh sigmoid)")
+    p.set_defaults(default_function=default)
+
+
+def _landscape(args: argparse.Namespace, dim: int | None = None) -> Any:
+    from .formula import parse_function
+    from .functions import get_function
+
+    try:
+        f = (parse_function(args.formula) if args.formula is not None
+             else get_function(args.function or args.default_function))
+    except ValueError as e:
+        raise _usage(str(e).splitlines()[0]) from None
+    if dim is not None and f.dim != dim:
+        raise _usage(f"{f.name} has {f.dim} variable(s); this command needs a {dim}-D landscape")
+    return f
+
+
+def _start(args: argparse.Namespace, f: Any) -> np.ndarray:
+    if args.start is None:
+        # Away from the minimum: 3/4 of the way to the domain's upper-left corner.
+        lows = np.array([lo for lo, _ in f.domain])
+        highs = np.array([hi for _, hi in f.domain])
+        x0 = lows + 0.125 * (highs - lows)
+        if f.dim >= 2:
+            x0[1] = lows[1] + 0.875 * (highs[1] - lows[1])
+        return x0
+    if len(args.start) != f.dim:
+        raise _usage(f"--start has {len(args.start)} coordinate(s) but {f.name} takes {f.dim}")
+    return np.array(args.start, dtype=np.float64)
+
+
+def _out(path: str, allowed: tuple[str, ...] = (".png", ".svg", ".pdf")) -> Path:
+    p = Path(path)
+    if p.suffix.lower() not in allowed:
+        raise _usage(f"--out {path!r} must end in {' or '.join(allowed)}")
+    return p
+
+
+# ----------------------------------------------------------------------------------- commands
+
+def _cmd_functions(args: argparse.Namespace) -> int:
+    from .functions import FUNCTIONS
+
+    for name in sorted(FUNCTIONS):
+        f = FUNCTIONS[name]()
+        mins = ", ".join("(" + ", ".join(f"{v:.4g}" for v in m.location) + f") f={m.value:.4g}"
+                         for m in f.minima) or "none"
+        print(f"{name:<18} {f.formula}\n{'':<18} minima: {mins}")
+    return 0
+
+
+def _cmd_trajectories(args: argparse.Namespace) -> int:
+    from . import plots as P
+    from .trajectories import run_trajectories
+
+    f = _landscape(args)
+    out = _out(args.out)
+    if args.gif is not None:
+        _out(args.gif, (".gif",))
+    lrs = args.lr or []
+    if len(lrs) not in (0, 1, len(args.optimizers)):
+        raise _usage(f"--lr has {len(lrs)} values for {len(args.optimizers)} optimizers; give "
+                     "one for all or one per optimizer")
+    x0 = _start(args, f)
+    runs = {}
+    print(f"{f.name}: {f.formula}; start {tuple(float(v) for v in x0)}; {args.steps} steps")
+    for i, name in enumerate(args.optimizers):
+        hyper = {}
+        if lrs:
+            hyper["lr"] = lrs[i if len(lrs) > 1 else 0]
+        try:
+            run = run_trajectories(f, x0, name, args.steps, **hyper)
+        except ValueError as e:
+            raise _usage(str(e).splitlines()[0]) from None
+        runs[name] = run
+        conv = int(run.steps_to_converge[0])
+        pos = ", ".join(f"{v:.6g}" for v in run.final_positions[0])
+        print(f"  {name:<10} lr={run.hyperparameters.get('lr', '-'):<8g} end ({pos})  "
+              f"f={float(run.final_losses[0]):.6g}  |grad|={float(run.final_grad_norms[0]):.3g}"
+              f"  {run.status[0]}" + (f" at step {conv}" if conv >= 0 else ""))
+    if f.dim == 2:
+        fig = P.contour_trajectories(f, runs)
+    else:
+        fig = P.loss_curves({k: v.losses[0] for k, v in runs.items()},
+                            title=f"{f.name}: f(w_k)", ylabel="f")
+    print(f"wrote {P.save(fig, out)}")
+    if args.gif is not None:
+        if f.dim != 2:
+            raise _usage("--gif needs a 2-D landscape")
+        print(f"wrote {P.save(P.animate_trajectories(f, runs, frames=args.frames), args.gif)}")
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from . import plots as P
+    from .analysis import lr_sweep
+
+    f = _landscape(args)
+    out = _out(args.out)
+    x0 = _start(args, f) if args.start is not None else None
+    try:
+        sw = lr_sweep(f, args.lrs, start=x0, optimizer=args.optimizer, steps=args.steps)
+    except ValueError as e:
+        raise _usage(str(e).splitlines()[0]) from None
+    print(f"{f.name}: {args.optimizer}, {args.steps} steps per step size")
+    for row in sw.table():
+        print(f"  lr={row['lr']:<10g} {row['class']:<12} f - f* = {row['final_gap']:.4g}")
+    print(f"  largest stable lr: {sw.largest_stable_lr}  smallest diverging lr: "
+          f"{sw.smallest_diverging_lr}")
+    print(f"wrote {P.save(P.lr_sweep_panels(sw), out)}")
+    return 0
+
+
+def _cmd_basins(args: argparse.Namespace) -> int:
+    from . import plots as P
+    from .analysis import basins_of_attraction
+
+    f = _landscape(args, dim=2)
+    out = _out(args.out)
+    hyper = {"lr": args.lr} if args.lr is not None else {}
+    try:
+        b = basins_of_attraction(f, args.optimizer, n=args.grid, steps=args.steps, **hyper)
+    except ValueError as e:
+        raise _usage(str(e).splitlines()[0]) from None
+    print(f"{f.name}: {args.optimizer} from a {args.grid}x{args.grid} grid, {args.steps} steps")
+    for m, share in zip(b.minima, b.fractions()):
+        loc = ", ".join(f"{v:.4g}" for v in m.location)
+        print(f"  minimum ({loc}) f={m.value:.4g}: {share:.1%} of starts")
+    print(f"  no minimum reached: {b.fractions()[-1]:.1%}")
+    print(f"wrote {P.save(P.basin_map(b), out)}")
+    return 0
+
+
+def _cmd_critical(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from . import plots as P
+    from .analysis import find_critical_points
+
+    f = _landscape(args, dim=2)
+    out = _out(args.out)
+    try:
+        pts = find_critical_points(f, n=args.grid)
+    except ValueError as e:
+        raise _usage(str(e).splitlines()[0]) from None
+    counts = Counter(c.kind for c in pts)
+    print(f"{f.name}: {len(pts)} critical points ("
+          + ", ".join(f"{counts[k]} {k}" for k in ("minimum", "maximum", "saddle", "degenerate")
+                      if counts[k]) + ")")
+    for c in pts:
+        loc = ", ".join(f"{v:.6g}" for v in c.location)
+        print(f"  {c.kind:<10} ({loc})  f={c.value:.6g}")
+    fig = P.contour_trajectories(f, {}, mark_minima=False,
+                                 title=f"{f.name}: critical points")
+    ax = fig.axes[0]
+    style = {"minimum": ("*", "gold"), "maximum": ("^", "red"), "saddle": ("X", "white"),
+             "degenerate": ("s", "grey")}
+    for kind, (marker, color) in style.items():
+        sel = [c.location for c in pts if c.kind == kind]
+        if sel:
+            xy = np.array(sel)
+            ax.plot(xy[:, 0], xy[:, 1], marker, ms=12, markerfacecolor=color,
+                    markeredgecolor="k", linestyle="none", label=f"{kind} ({len(sel)})")
+    ax.legend(fontsize=8)
+    print(f"wrote {P.save(fig, out)}")
+    return 0
+
+
+def _cmd_gradients(args: argparse.Namespace) -> int:
+    from . import plots as P
+    from .diagnostics import format_gradient_table, gradient_report
+
+    out = _out(args.out)
+    reports = []
+    for act in args.activations:
+        for init in args.inits:
+            reports.append(gradient_report(
+                args.depth, args.width, act, init, args.batchnorm, args.residual, args.clip,
+                batch_size=args.batch_size, seed=args.seed))
+    print(format_gradient_table(reports))
+    fig = P.gradient_norms_per_layer(
+        {r.label: r.grad_rms[:args.depth] for r in reports},
+        ylabel="RMS of ∂L/∂W per weight (log scale)",
+        title=f"Gradient per layer at initialization (depth {args.depth}, width {args.width})")
+    print(f"wrote {P.save(fig, out)}")
+    return 0
+
+
+def _cmd_landscape(args: argparse.Namespace) -> int:
+    from .. import nn, optim
+    from ..autograd.dtypes import manual_seed
+    from ..data import make_moons
+    from . import plots as P
+    from .landscape import (
+        batch_closure,
+        get_flat_parameters,
+        hessian_trace,
+        linear_interpolation,
+        loss_surface_2d,
+        top_hessian_eigenvalue,
+    )
+
+    out = _out(args.out)
+    X, y = make_moons(n_samples=args.samples, noise=0.2, seed=args.seed)
+    X = np.asarray(X, np.float64)
+    X = (X - X.mean(0)) / X.std(0)
+    manual_seed(args.seed)
+    model = nn.Sequential(nn.Linear(2, args.width, dtype=np.float64), nn.Tanh(),
+                          nn.Linear(args.width, 2, dtype=np.float64))
+    closure = batch_closure(model, nn.functional.cross_entropy, X, np.asarray(y, np.int64))
+    theta0 = get_flat_parameters(model)
+    opt = optim.Adam(model.parameters(), lr=0.05)
+    t0 = time.perf_counter()
+    for _ in range(args.epochs):
+        opt.zero_grad()
+        loss = closure()
+        loss.backward()
+        opt.step()
+    theta1 = get_flat_parameters(model)
+    line = linear_interpolation(model, closure, theta0, theta1)
+    surf = loss_surface_2d(model, closure, steps=args.grid, seed=args.seed)
+    eig = top_hessian_eigenvalue(model, closure, max_iter=50)
+    tr = hessian_trace(model, closure, n_samples=20)
+    print(f"2-{args.width}-2 tanh MLP on {args.samples} two-moons points, {args.epochs} full-batch "
+          f"Adam steps ({time.perf_counter() - t0:.2f} s)")
+    print(f"  loss at init {line.losses[np.argmin(np.abs(line.ts))]:.4g}, trained "
+          f"{surf.center_loss:.4g}")
+    print(f"  top Hessian eigenvalue {eig.eigenvalue:.4g} ({eig.iterations} power iterations"
+          f"{'' if eig.converged else ', not converged'}); Hessian trace {tr.trace:.4g} "
+          f"± {tr.std_error:.2g}")
+    print(f"wrote {P.save(P.landscape_2d(surf.alphas, surf.betas, surf.losses), out)}")
+    line_path = out.with_name(out.stem + "_1d" + out.suffix)
+    fig = P.landscape_1d(line.ts, {"training loss": line.losses},
+                         title="Loss from init (α = 0) to trained (α = 1)")
+    print(f"wrote {P.save(fig, line_path)}")
+    return 0
+
+
+def _cmd_gallery(args: argparse.Namespace) -> int:
+    from .gallery import lesson_keys, run_gallery
+
+    chosen = None
+    if args.lessons is not None:
+        chosen = [k.strip() for k in args.lessons.split(",") if k.strip()]
+        bad = [k for k in chosen if k not in lesson_keys()]
+        if bad or not chosen:
+            raise _usage(f"unknown lesson(s) {', '.join(map(repr, bad)) or repr(args.lessons)}; "
+                         f"choose from {', '.join(lesson_keys())}")
+
+    def progress(o: Any) -> None:
+        status = "FAILED: " + o.error.splitlines()[0] if o.error else ", ".join(o.images)
+        print(f"  {o.key:<20} {o.seconds:5.1f} s  {status}", flush=True)
+
+    report = run_gallery(args.out, chosen, progress=progress)
+    print(f"wrote {report.out / 'index.html'} and README.md: "
+          f"{len(report.outcomes) - len(report.failed)}/{len(report.outcomes)} lessons in "
+          f"{report.seconds:.1f} s")
+    return 1 if report.failed else 0
+
+
+# ------------------------------------------------------------------------------- registration
+
+def register(subparsers: Any) -> None:
+    """Add ``lab`` (trajectories, sweep, basins, critical, gradients, landscape, functions) and
+    ``gallery`` to the main parser's subparsers."""
+    from .diagnostics import ACTIVATIONS, INITS
+
+    opts = _optimizer_names()
+    lab = subparsers.add_parser("lab", help="the optimization lab: paths, sweeps, basins, ...",
+                                description="Run one lab analysis, print its numbers and write "
+                                "its picture.")
+    sub = lab.add_subparsers(dest="lab_command", metavar="ANALYSIS", required=True)
+
+    p = sub.add_parser("functions", help="list the test functions and their minima")
+    p.set_defaults(handler=_cmd_functions)
+
+    p = sub.add_parser("trajectories", help="optimizer paths on a landscape (contour + legend)")
+    _add_landscape_args(p, "rosenbrock")
+    p.add_argument("--optimizers", type=_names(opts, "optimizer"),
+                   default=["sgd", "momentum", "adam"], metavar="A,B,...",
+                   help=f"comma list from {', '.join(opts)} (default sgd,momentum,adam)")
+    p.add_argument("--lr", type=_positive_floats, default=None, metavar="LR[,LR...]",
+                   help="one learning rate for all, or one per optimizer (default: each "
+                   "optimizer's torch default)")
+    p.add_argument("--steps", type=_int_range(1, MAX_STEPS, "--steps"), default=500)
+    _accept_negative_points(p)
+    p.add_argument("--start", type=_point, default=None, metavar="X,Y",
+                   help="start point, e.g. -1.2,1 (default: near the domain's upper-left corner)")
+    p.add_argument("--out", default="trajectories.png", help="image path (.png/.svg/.pdf)")
+    p.add_argument("--gif", default=None, help="also write an animated GIF here")
+    p.add_argument("--frames", type=_int_range(2, 300, "--frames"), default=40)
+    p.set_defaults(handler=_cmd_trajectories)
+
+    p = sub.add_parser("sweep", help="learning-rate sweep: monotone / oscillating / diverging")
+    _add_landscape_args(p, "parabola")
+    p.add_argument("--lrs", type=_positive_floats, default=[0.05, 0.4, 0.6, 1.2],
+                   metavar="A,B,...", help="step sizes (default 0.05,0.4,0.6,1.2)")
+    p.add_argument("--optimizer", type=lambda t: _names(opts, "optimizer")(t)[0], default="gd",
+                   help="optimizer (default gd)")
+    p.add_argument("--steps", type=_int_range(1, MAX_STEPS, "--steps"), default=30)
+    _accept_negative_points(p)
+    p.add_argument("--start", type=_point, default=None, metavar="X[,Y]")
+    p.add_argument("--out", default="sweep.png")
+    p.set_defaults(handler=_cmd_sweep)
+
+    p = sub.add_parser("basins", help="basins of attraction on a grid of starts")
+    _add_landscape_args(p, "himmelblau")
+    p.add_argument("--optimizer", type=lambda t: _names(opts, "optimizer")(t)[0], default="gd")
+    p.add_argument("--lr", type=lambda t: _positive_floats(t)[0], default=0.01)
+    p.add_argument("--grid", type=_int_range(2, MAX_GRID, "--grid"), default=100,
+                   help=f"starts per side (2..{MAX_GRID}, default 100)")
+    p.add_argument("--steps", type=_int_range(1, 20_000, "--steps"), default=500)
+    p.add_argument("--out", default="basins.png")
+    p.set_defaults(handler=_cmd_basins)
+
+    p = sub.add_parser("critical", help="find and classify critical points (Newton on ∇f = 0)")
+    _add_landscape_args(p, "himmelblau")
+    p.add_argument("--grid", type=_int_range(2, 200, "--grid"), default=30)
+    p.add_argument("--out", default="critical.png")
+    p.set_defaults(handler=_cmd_critical)
+
+    p = sub.add_parser("gradients", help="per-layer gradient norms of a deep MLP")
+    p.add_argument("--activations", type=_names(list(ACTIVATIONS), "activation"),
+                   default=list(ACTIVATIONS), metavar="A,B,...",
+                   help=f"from {', '.join(ACTIVATIONS)} (default all)")
+    p.add_argument("--inits", type=_names(list(INITS), "init"), default=["default"],
+                   metavar="I,J,...", help=f"from {', '.join(INITS)} (default default)")
+    p.add_argument("--depth", type=_int_range(1, 200, "--depth"), default=10)
+    p.add_argument("--width", type=_int_range(1, 4096, "--width"), default=64)
+    p.add_argument("--batch-size", type=_int_range(2, 100_000, "--batch-size"), default=256)
+    p.add_argument("--batchnorm", action="store_true")
+    p.add_argument("--residual", action="store_true")
+    p.add_argument("--clip", type=lambda t: _positive_floats(t)[0], default=None)
+    p.add_argument("--seed", type=_int_range(0, 2**31 - 1, "--seed"), default=0)
+    p.add_argument("--out", default="gradients.png")
+    p.set_defaults(handler=_cmd_gradients)
+
+    p = sub.add_parser("landscape", help="a small network's loss landscape and Hessian")
+    p.add_argument("--width", type=_int_range(1, 512, "--width"), default=16)
+    p.add_argument("--samples", type=_int_range(4, 100_000, "--samples"), default=200)
+    p.add_argument("--epochs", type=_int_range(1, 100_000, "--epochs"), default=200)
+    p.add_argument("--grid", type=_int_range(2, 101, "--grid"), default=21)
+    p.add_argument("--seed", type=_int_range(0, 2**31 - 1, "--seed"), default=0)
+    p.add_argument("--out", default="landscape.png",
+                   help="2-D contour path; the 1-D interpolation goes next to it (<stem>_1d)")
+    p.set_defaults(handler=_cmd_landscape)
+
+    p = subparsers.add_parser("gallery", help="run every lesson of the notes into a folder",
+                              description="Run every lesson, write one image per lesson, "
+                              "index.html and README.md with the measured numbers.")
+    p.add_argument("--out", default="gallery", help="output folder (default gallery)")
+    p.add_argument("--lessons", default=None, metavar="K,K,...",
+                   help="only these lessons (default all)")
+    p.set_defaults(handler=_cmd_gallery)
