@@ -13,7 +13,6 @@ import hashlib
 import importlib
 import os
 import shutil
-import tempfile
 import urllib.request
 import zlib
 from collections.abc import Callable, Sequence
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .._fileio import atomic_path
 
 SKLEARN_DATASETS = ("digits", "iris", "wine", "breast_cancer")
 
@@ -149,18 +150,13 @@ def download(urls: Sequence[str], dest: str | os.PathLike, checksum: str,
     dest.parent.mkdir(parents=True, exist_ok=True)
     errors = []
     for url in urls:
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
-        os.close(fd)
         try:
-            (fetch or urlfetch)(url, tmp)
-            _verify(Path(tmp), checksum, "downloaded data")
-            os.replace(tmp, dest)
+            with atomic_path(dest, suffix=".part") as tmp:
+                (fetch or urlfetch)(url, str(tmp))
+                _verify(tmp, checksum, "downloaded data")
             return dest
         except (OSError, ValueError) as e:
             errors.append(f"{url}: {e}")
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
     raise OSError(f"could not download {dest.name}:\n  " + "\n  ".join(errors)
                   + f"\nCheck the network, or put a good copy at {dest} by hand.")
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import math
 import os
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .._fileio import atomic_write_text
 from . import plots as P
 
 __all__ = ["Lesson", "LessonResult", "LessonOutcome", "GalleryReport", "LESSONS",
@@ -564,18 +564,6 @@ def lesson_keys() -> list[str]:
 
 # ------------------------------------------------------------------------------------- writing
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _run_one(lesson: Lesson, out: Path) -> LessonOutcome:
     t0 = time.perf_counter()
     images: list[str] = []
@@ -667,6 +655,6 @@ def run_gallery(out: str | os.PathLike, lessons: Sequence[str] | None = None,
         if progress is not None:
             progress(outcome)
     report = GalleryReport(path, outcomes, time.perf_counter() - t0)
-    _atomic_write(path / "index.html", _index_html(report))
-    _atomic_write(path / "README.md", _readme(report))
+    atomic_write_text(path / "index.html", _index_html(report))
+    atomic_write_text(path / "README.md", _readme(report))
     return report

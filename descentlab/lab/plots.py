@@ -19,7 +19,6 @@ Data shapes (what each plot expects):
 from __future__ import annotations
 
 import os
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -30,6 +29,8 @@ from matplotlib.animation import Animation, FuncAnimation, PillowWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
+
+from .._fileio import atomic_path
 
 __all__ = [
     "OPTIMIZER_COLORS", "LR_CLASS_COLORS", "color_for", "new_figure", "save",
@@ -97,20 +98,12 @@ def save(fig: Figure | Animation, path: str | os.PathLike, *, fps: int = 10,
     if not is_anim and suffix not in (".png", ".svg", ".pdf"):
         raise ValueError(f"cannot save a figure as {suffix or 'no suffix'!r} ({path}); use .png, "
                          ".svg or .pdf (.gif is for animate_trajectories)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=suffix) as tmp:
         if is_anim:
             anim_fig = fig._fig  # the public Animation API has no getter for its figure
             fig.save(tmp, writer=_DrawnFrameWriter(fps=fps), dpi=dpi or anim_fig.dpi)
         else:
             fig.savefig(tmp, format=suffix[1:], dpi=dpi or "figure")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
 
