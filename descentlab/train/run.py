@@ -1,0 +1,359 @@
+"""Whole runs from a config: what ``descentlab train`` and ``descentlab compare`` do, as library
+calls (data → model → optimizer → fit → history files, plot, checkpoint)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .builders import OPTIMIZERS, build_mlp, make_optimizer
+from .callbacks import Callback, EarlyStopping, LRSchedulerCallback, ModelCheckpoint
+from .checkpoint import CheckpointError, load_checkpoint
+from .loop import DivergenceError, Trainer, evaluate
+from .metrics import History
+from .plots import plot_comparison, plot_history
+
+__all__ = ["CompareResult", "RunConfig", "RunResult", "SCHEDULERS", "compare_optimizers",
+           "comparison_markdown",
+           "prepare_data", "train_run"]
+
+#: ``--scheduler`` choices: none, step (×0.1 at 1/3 and 2/3 of the epochs), cosine (to 0 at the
+#: last epoch), plateau (ReduceLROnPlateau ×0.5 after 10 epochs without improvement).
+SCHEDULERS = ("none", "step", "cosine", "plateau")
+
+# Options that must match for a resume to continue the same run (epochs may grow; output and
+# display options do not matter).
+_RESUME_KEYS = ("dataset", "hidden", "activation", "optimizer", "lr", "batch_size", "seed",
+                "momentum", "weight_decay", "clip", "val_split", "scheduler", "patience")
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a training run (the ``descentlab train`` options).
+
+    Attributes:
+        dataset: a name from ``descentlab.data.list_datasets()``.
+        hidden: hidden layer widths, e.g. ``(16, 16)``.
+        activation: hidden activation (see ``builders.ACTIVATIONS``).
+        optimizer: optimizer name (see ``builders.OPTIMIZERS``).
+        lr: learning rate (``None``: the optimizer's default in ``OPTIMIZERS``).
+        batch_size: samples per step (dataset size = full-batch GD, 1 = SGD).
+        epochs: total epochs.
+        seed: seeds the data, the split, the initial weights and the shuffle order.
+        out: output directory (history, plot, checkpoint).
+        momentum: overrides the optimizer's momentum (SGD variants, RMSprop).
+        weight_decay: L2 penalty (decoupled for AdamW); ``None`` keeps the class default.
+        clip: clip the gradient norm to this value each step (``None``: no clipping).
+        val_split: fraction of the training data held out for validation (0: none).
+        scheduler: one of :data:`SCHEDULERS`.
+        patience: early-stopping patience in epochs on the validation loss (training loss
+            without validation data); ``None`` disables early stopping.
+        checkpoint_every: save the checkpoint every this many epochs (``None``: about 10 saves
+            per run); the final epoch is always saved.
+        divergence_factor: loss bound as a multiple of the first loss (``None``: NaN/Inf only).
+        verbose: ``"auto"``, ``"bar"``, ``"lines"`` or ``"none"``.
+    """
+
+    dataset: str = "spiral"
+    hidden: tuple[int, ...] = (16, 16)
+    activation: str = "relu"
+    optimizer: str = "adam"
+    lr: float | None = None
+    batch_size: int = 32
+    epochs: int = 100
+    seed: int = 0
+    out: str = "runs/run"
+    momentum: float | None = None
+    weight_decay: float | None = None
+    clip: float | None = None
+    val_split: float = 0.0
+    scheduler: str = "none"
+    patience: int | None = None
+    checkpoint_every: int | None = None
+    divergence_factor: float | None = 1e3
+    verbose: str = "auto"
+
+    def to_json(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+
+@dataclass
+class RunResult:
+    """What a run produced.
+
+    Attributes:
+        history: every epoch's record.
+        final: the last epoch's record.
+        test: test-set metrics (``loss``, ``accuracy``) when the dataset has a test split.
+        seconds: wall time of this call's training.
+        files: name → path of everything written (history CSV/JSON, plot, checkpoint).
+        resumed_from_epoch: the epoch a resume started from (0 for a fresh run).
+        stopped_early: early stopping ended the run before ``epochs``.
+    """
+
+    history: History
+    final: dict[str, Any]
+    test: dict[str, float] | None
+    seconds: float
+    files: dict[str, Path]
+    resumed_from_epoch: int = 0
+    stopped_early: bool = False
+    diverged: DivergenceError | None = field(default=None, repr=False)
+
+
+@dataclass
+class _Data:
+    info: Any
+    train: Any
+    val: Any
+    test: Any
+
+
+def prepare_data(dataset: str, seed: int, val_split: float) -> _Data:
+    """Load ``dataset`` (seeded) and hold out ``val_split`` of its training part for validation."""
+    from .. import data
+    from ..autograd.dtypes import Generator
+
+    if not 0 <= val_split < 1:
+        raise ValueError(f"val_split must be in [0, 1) (got {val_split}); 0.2 holds out 20%")
+    info = data.load_dataset(dataset, seed=seed)
+    train, val = info.train, None
+    if val_split > 0:
+        n_val = int(round(len(train) * val_split))
+        if n_val == 0 or n_val == len(train):
+            raise ValueError(f"val_split={val_split} leaves {n_val} of {len(train)} samples for "
+                             "validation; choose a fraction that keeps both parts non-empty")
+        # A generator of its own, so the split does not shift the weights' random stream.
+        train, val = data.random_split(train, [len(train) - n_val, n_val],
+                                       generator=Generator().manual_seed(seed))
+    return _Data(info, train, val, info.test)
+
+
+def _loss_fn(task: str) -> Any:
+    from .. import nn
+
+    return nn.CrossEntropyLoss() if task == "classification" else nn.MSELoss()
+
+
+def _scheduler(name: str, optimizer: Any, epochs: int) -> Any:
+    from ..optim import lr_scheduler
+
+    if name == "step":
+        return lr_scheduler.MultiStepLR(optimizer, [epochs // 3, 2 * epochs // 3], gamma=0.1)
+    if name == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    if name == "plateau":
+        return lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=10)
+    raise ValueError(f"unknown scheduler {name!r}; choose from {', '.join(SCHEDULERS)}")
+
+
+def _setup(config: RunConfig, d: _Data, callbacks: Sequence[Callback] = ()) -> Trainer:
+    """Seeded model, optimizer, schedule and trainer: the same config gives the same start."""
+    from .. import manual_seed
+
+    manual_seed(config.seed)
+    model = build_mlp(d.info.in_features, config.hidden, d.info.out_features, config.activation)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr,
+                               momentum=config.momentum, weight_decay=config.weight_decay)
+    cbs = list(callbacks)
+    if config.scheduler != "none":
+        cbs.append(LRSchedulerCallback(_scheduler(config.scheduler, optimizer, config.epochs)))
+    if config.patience is not None:
+        cbs.append(EarlyStopping("val_loss" if d.val is not None else "loss", config.patience))
+    return Trainer(model, optimizer, _loss_fn(d.info.task), callbacks=cbs,
+                   clip_grad_norm=config.clip, divergence_factor=config.divergence_factor,
+                   verbose=config.verbose, config=config.to_json())
+
+
+def _loaders(config: RunConfig, d: _Data) -> tuple[Any, Any]:
+    from ..autograd.dtypes import Generator
+    from ..data import DataLoader
+
+    # The loader's own generator is saved in checkpoints, so a resume reshuffles identically.
+    train = DataLoader(d.train, batch_size=config.batch_size, shuffle=True,
+                       generator=Generator().manual_seed(config.seed))
+    val = None if d.val is None else DataLoader(d.val, batch_size=max(config.batch_size, 1024))
+    return train, val
+
+
+def _check_resumable(config: RunConfig, checkpoint_dir: Path) -> None:
+    saved = load_checkpoint(checkpoint_dir).state.get("config", {})
+    current = config.to_json()
+    diffs = [f"{k}={saved.get(k)!r} (now {current[k]!r})" for k in _RESUME_KEYS
+             if saved.get(k) != current[k]]
+    if diffs:
+        raise CheckpointError(checkpoint_dir / "state.json",
+                              "was saved by a run with different options: " + ", ".join(diffs),
+                              "pass the same options to resume, or use a new --out directory")
+
+
+def train_run(config: RunConfig, resume: bool = False) -> RunResult:
+    """Train one MLP as ``config`` says and write its outputs into ``config.out``.
+
+    Writes ``history.csv``, ``history.json``, ``plot.png`` (loss and accuracy curves) and the
+    resumable ``checkpoint/`` directory. On divergence the history so far is still written, the
+    last good checkpoint is kept, and :class:`DivergenceError` is raised.
+
+    Args:
+        config: the run's options.
+        resume: continue from ``config.out/checkpoint`` up to ``config.epochs`` epochs, exactly
+            as if the run had never stopped.
+
+    Raises:
+        ValueError: invalid options (unknown dataset, optimizer, ...).
+        CheckpointError: ``resume`` with a missing, damaged or mismatched checkpoint.
+        DivergenceError: the loss diverged.
+    """
+    out = Path(config.out)
+    ckpt_dir = out / "checkpoint"
+    if resume:
+        _check_resumable(config, ckpt_dir)
+    d = prepare_data(config.dataset, config.seed, config.val_split)
+    every = config.checkpoint_every or max(1, config.epochs // 10)
+    trainer = _setup(config, d, [ModelCheckpoint(ckpt_dir, every=every)])
+    train_loader, val_loader = _loaders(config, d)
+    if resume:
+        trainer.load_checkpoint(ckpt_dir)
+    start_epoch = trainer.epoch
+    files: dict[str, Path] = {}
+    start = time.perf_counter()
+    diverged = None
+    try:
+        trainer.fit(train_loader, config.epochs, val_loader)
+    except DivergenceError as e:
+        diverged = e
+    seconds = time.perf_counter() - start
+    history = trainer.history
+    if len(history):
+        files["history_csv"], files["history_json"] = history.save(out)
+        files["plot"] = plot_history(history, out / "plot.png",
+                                     title=f"{config.dataset}: {config.optimizer}")
+    if trainer.last_checkpoint is not None:
+        files["checkpoint"] = trainer.last_checkpoint
+    if diverged is not None:
+        raise diverged
+    test = None
+    if d.test is not None:
+        from ..data import DataLoader
+
+        test = evaluate(trainer.model, DataLoader(d.test, batch_size=1024), trainer.loss_fn)
+    return RunResult(history=history, final=history.records[-1], test=test, seconds=seconds,
+                     files=files, resumed_from_epoch=start_epoch,
+                     stopped_early=trainer.epoch < config.epochs)
+
+
+@dataclass
+class CompareResult:
+    """One optimizer's outcome in :func:`compare_optimizers`.
+
+    Attributes:
+        optimizer: its name; ``lr``: the learning rate used; ``history``: its epochs;
+        ``eval``: held-out metrics (test split, else validation), or ``None``;
+        ``seconds``: training time; ``error``: why it stopped early (divergence), or ``None``.
+    """
+
+    optimizer: str
+    lr: float
+    history: History
+    eval: dict[str, float] | None
+    seconds: float
+    error: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        last = self.history.records[-1] if len(self.history) else {}
+        return {
+            "optimizer": self.optimizer, "lr": self.lr,
+            "epochs": last.get("epoch", 0),
+            "final_loss": last.get("loss"), "train_accuracy": last.get("accuracy"),
+            "eval_loss": (self.eval or {}).get("loss"),
+            "eval_accuracy": (self.eval or {}).get("accuracy"),
+            "seconds": round(self.seconds, 3),
+            "status": "ok" if self.error is None else "diverged",
+        }
+
+
+def compare_optimizers(config: RunConfig, optimizers: Sequence[str],
+                       lrs: dict[str, float] | None = None) -> list[CompareResult]:
+    """Train the same network from the same initial weights, on the same batches, once per
+    optimizer, and write ``compare.md``, ``compare.csv``, ``compare.png`` and ``histories.json``
+    into ``config.out``.
+
+    Args:
+        config: the shared options (its ``optimizer`` and ``lr`` are replaced per run).
+        optimizers: names from ``builders.OPTIMIZERS``.
+        lrs: learning rate per optimizer; missing ones use ``config.lr`` if set, else the
+            optimizer's default.
+
+    Returns:
+        one :class:`CompareResult` per optimizer, in order; a diverged run is reported in its
+        row rather than stopping the comparison.
+    """
+    from ..data import DataLoader
+
+    unknown = [o for o in optimizers if o not in OPTIMIZERS]
+    if unknown or not optimizers:
+        raise ValueError(f"unknown optimizer(s) {', '.join(unknown) or '(none given)'}; choose "
+                         f"from {', '.join(OPTIMIZERS)}")
+    d = prepare_data(config.dataset, config.seed, config.val_split)
+    eval_set = d.test if d.test is not None else d.val
+    results = []
+    for name in optimizers:
+        lr = (lrs or {}).get(name, config.lr if config.lr is not None else OPTIMIZERS[name].lr)
+        run_cfg = dataclasses.replace(config, optimizer=name, lr=lr)
+        trainer = _setup(run_cfg, d)  # reseeds: every optimizer starts from the same weights
+        train_loader, val_loader = _loaders(run_cfg, d)
+        trainer.log(f"{name} (lr={lr:g})")
+        start = time.perf_counter()
+        error = None
+        try:
+            trainer.fit(train_loader, config.epochs, val_loader)
+        except DivergenceError as e:
+            error = str(e)
+        seconds = time.perf_counter() - start
+        ev = None
+        if eval_set is not None and error is None:
+            ev = evaluate(trainer.model, DataLoader(eval_set, batch_size=1024), trainer.loss_fn)
+        results.append(CompareResult(name, lr, trainer.history, ev, seconds, error))
+    _write_comparison(results, Path(config.out), config.dataset)
+    return results
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4g}" if not math.isnan(value) else "nan"
+    return str(value)
+
+
+def comparison_markdown(results: Sequence[CompareResult]) -> str:
+    """The comparison as a markdown table (one row per optimizer)."""
+    rows = [r.row() for r in results]
+    cols = list(rows[0])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_fmt(row[c]) for c in cols) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _write_comparison(results: Sequence[CompareResult], out: Path, dataset: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "compare.md").write_text(comparison_markdown(results), encoding="utf-8")
+    rows = [r.row() for r in results]
+    with open(out / "compare.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    (out / "histories.json").write_text(
+        json.dumps({r.optimizer: r.history.to_list() for r in results}, indent=1) + "\n",
+        encoding="utf-8")
+    plot_comparison({f"{r.optimizer} (lr={r.lr:g})": r.history for r in results},
+                    out / "compare.png", title=f"{dataset}: optimizers from the same start")
