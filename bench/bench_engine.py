@@ -10,8 +10,6 @@ import argparse
 import os
 import sys
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see bench/run.py
-
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))

@@ -12,10 +12,6 @@ import os
 import platform
 import sys
 
-# torch's OpenMP threads spin-wait after each parallel region by default, stealing the cores that
-# NumPy's BLAS threads need right after; passive waiting keeps the side-by-side timings fair.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 sys.path.insert(0, os.path.dirname(__file__))
 from common import print_table  # noqa: E402
 

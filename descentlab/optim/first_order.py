@@ -11,6 +11,8 @@ with ``.numpy()`` before its first step stop aliasing it when it moves into the 
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -23,9 +25,34 @@ from .optimizer import Optimizer
 __all__ = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
            "Lion", "Lookahead"]
 
-# Elements per chunk of the flat update: every array the rule touches (param, grad, state, work)
-# for one chunk fits in L2, so only the first and last touch of each element go to memory.
-CHUNK = 1 << 14
+# Elements per chunk of the flat update. A chunk's arrays (param, grad, state, work) stay in cache
+# between the rule's element-wise passes, and a chunk is long enough that the per-call overhead of
+# a dozen ufuncs is small. Measured on one 10M float32 parameter (2 cores): 2^14 → Adam 32 ms,
+# 2^16 → 20 ms, 2^18 → 18 ms (with the spans below in parallel).
+CHUNK = 1 << 18
+# Parameters this large are split into one contiguous span per core, updated in parallel threads.
+PARALLEL_MIN = 1 << 20
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="descentlab-optim")
+    return _POOL
+
+
+def _workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _spans(n: int) -> list[tuple[int, int]]:
+    """Contiguous [start, stop) spans, whole chunks each, one per worker (one if n is small)."""
+    k = _workers() if n >= PARALLEL_MIN else 1
+    chunks = -(-n // CHUNK)
+    per = -(-chunks // k)
+    return [(i * per * CHUNK, min((i + 1) * per * CHUNK, n))
+            for i in range(k) if i * per * CHUNK < n]
 
 
 def _check(cond: bool, name: str, what: str, fix: str) -> None:
@@ -219,10 +246,7 @@ class _RuleOptimizer(Optimizer):
              hyper: dict[str, Any]) -> dict[str, Any]:
         """Apply the rule to ``param`` in cache-sized chunks; returns the state after the step."""
         n = param.size
-        work = self._work.get(param.dtype)
-        if work is None:
-            work = self._work[param.dtype] = [
-                np.empty(CHUNK, param.dtype) for _ in range(rules.SCRATCH[self._scratch_name])]
+        work = self._scratch(param.dtype, 0)
         if n <= CHUNK:
             sub = dict(state)
             self._rule(param, grad, sub, scratch=[w[:n].reshape(param.shape) for w in work],
@@ -234,15 +258,35 @@ class _RuleOptimizer(Optimizer):
             return sub
         p1, g1 = param.reshape(-1), grad.reshape(-1)
         arrays = {k: v.reshape(-1) for k, v in state.items() if isinstance(v, np.ndarray)}
-        sub = dict(state)
-        for s in range(0, n, CHUNK):
-            e = min(s + CHUNK, n)
-            # Every chunk starts from the same scalars (step, ...) and advances them identically.
+        spans = _spans(n)
+
+        def run_span(worker: int) -> dict[str, Any]:
+            # Each worker owns its scratch; NumPy's ufuncs release the GIL, so spans overlap.
+            scratch = self._scratch(param.dtype, worker)
+            start, stop = spans[worker]
             sub = dict(state)
-            sub.update({k: v[s:e] for k, v in arrays.items()})
-            self._rule(p1[s:e], g1[s:e], sub, scratch=[w[:e - s] for w in work], **hyper)
+            for s in range(start, stop, CHUNK):
+                e = min(s + CHUNK, stop)
+                # Every chunk starts from the same scalars (step, ...) and advances them alike.
+                sub = dict(state)
+                sub.update({k: v[s:e] for k, v in arrays.items()})
+                self._rule(p1[s:e], g1[s:e], sub, scratch=[w[:e - s] for w in scratch], **hyper)
+            return sub
+
+        if len(spans) == 1:
+            sub = run_span(0)
+        else:
+            sub = list(_pool().map(run_span, range(len(spans))))[-1]
         sub.update({k: state[k] for k in arrays})
         return sub
+
+    def _scratch(self, dtype: np.dtype, worker: int) -> list[np.ndarray]:
+        key = (dtype, worker)
+        work = self._work.get(key)
+        if work is None:
+            work = self._work[key] = [
+                np.empty(CHUNK, dtype) for _ in range(rules.SCRATCH[self._scratch_name])]
+        return work
 
     def _raise_nonfinite(self, gi: int, plist: list[Tensor]) -> None:
         group = self.param_groups[gi]["params"]

@@ -111,8 +111,11 @@ def sgd(param: np.ndarray, grad: np.ndarray, state: State, *, lr: float, momentu
             np.copyto(buf, g)
         else:
             buf *= momentum
-            np.multiply(g, 1 - dampening, out=work)
-            buf += work
+            if dampening:
+                np.multiply(g, 1 - dampening, out=work)
+                buf += work
+            else:  # g·1 is exact, so skipping the pass changes no bit
+                buf += g
         if nesterov:
             np.multiply(buf, momentum, out=work)
             np.add(g, work, out=work)

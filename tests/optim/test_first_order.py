@@ -326,3 +326,28 @@ def test_zero_grad() -> None:
     assert np.array_equal(p.grad.numpy(), np.zeros(3))
     opt.zero_grad()
     assert p.grad is None
+
+
+@pytest.mark.parametrize("make", [
+    lambda params, flat: optim.Adam(params, lr=1e-2, weight_decay=0.1, flat=flat),
+    lambda params, flat: optim.SGD(params, lr=1e-2, momentum=0.9, nesterov=True, flat=flat),
+])
+def test_parallel_spans_equal_the_per_tensor_path(make, monkeypatch) -> None:
+    """Large parameters are updated in one span per thread; the numbers must not change."""
+    from descentlab.optim import first_order
+
+    monkeypatch.setattr(first_order, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(first_order, "CHUNK", 1000)
+    monkeypatch.setattr(first_order, "_workers", lambda: 3)
+    monkeypatch.setattr(first_order, "_POOL", None)
+    g = np.random.default_rng(2).standard_normal(7 * 1000 + 13).astype(np.float32)
+
+    def run(flat: bool) -> np.ndarray:
+        w = dl.tensor(np.zeros_like(g), requires_grad=True)
+        opt = make([w], flat)
+        for k in range(3):
+            w.grad = dl.tensor(g * (k + 1))
+            opt.step()
+        return w.detach().numpy().copy()
+
+    assert np.array_equal(run(True), run(False))
