@@ -29,6 +29,30 @@ def median_time(fn: Callable[[], object], repeats: int = 7, number: int | None =
     return times[len(times) // 2]
 
 
+def paired_median_times(fa: Callable[[], object], fb: Callable[[], object], repeats: int = 11,
+                        warmup: int = 3, target_s: float = 0.05) -> tuple[float, float]:
+    """Median seconds per call of ``fa`` and ``fb``, timed in alternating batches.
+
+    Interleaving makes slow drifts of a shared machine hit both sides alike, so their ratio is
+    steadier than two separate medians.
+    """
+    batches = []
+    for fn in (fa, fb):
+        for _ in range(warmup):
+            fn()
+        t0 = time.perf_counter()
+        fn()
+        batches.append(max(1, int(target_s / max(time.perf_counter() - t0, 1e-7))))
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeats):
+        for k, fn in enumerate((fa, fb)):
+            t0 = time.perf_counter()
+            for _ in range(batches[k]):
+                fn()
+            times[k].append((time.perf_counter() - t0) / batches[k])
+    return tuple(sorted(t)[len(t) // 2] for t in times)  # type: ignore[return-value]
+
+
 def print_table(title: str, rows: list[dict]) -> None:
     """Print rows (name, descentlab_ms, torch_ms, ratio, note) as an aligned table."""
     print(f"\n## {title}\n")

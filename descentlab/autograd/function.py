@@ -176,8 +176,14 @@ class Node:
 
     def __init__(self, op: type, inputs: Sequence[Any]) -> None:
         self.op = op
-        self.parents = [t._edge() if t._requires_grad else None for t in inputs]
-        self.metas = [(t._data.shape, t._data.dtype) for t in inputs]
+        parents = []
+        metas = []
+        for t in inputs:
+            parents.append(t._edge() if t._requires_grad else None)
+            d = t._data
+            metas.append((d.shape, d.dtype))
+        self.parents = parents
+        self.metas = metas
         if op.save_inputs:
             self._saved = inputs
             self._versions = [t._vbox[0] for t in inputs]
@@ -529,30 +535,40 @@ def run_backward(
                     in_grads = _run_function_backward(node, node_grads)
             else:
                 in_grads = None
-            metas = node.metas
-            for i, p in enumerate(node.parents):
-                if p is None:
-                    continue
-                parent = p[0]
-                if in_grads is not None:
-                    g = in_grads[i]
+            if in_grads is None:
+                for p in node.parents:
+                    if p is not None:
+                        parent = p[0]
+                        d = deps[parent] - 1
+                        deps[parent] = d
+                        if d == 0:
+                            ready.append(parent)
+            else:
+                for i, (p, g, meta) in enumerate(zip(node.parents, in_grads, node.metas)):
+                    if p is None:
+                        continue
+                    parent = p[0]
                     if g is not None:
-                        shape, dtype = metas[i]
                         data = g._data
-                        if data.shape != shape:
-                            g = _reduce_to(g, shape, node, i)
-                        if data.dtype != dtype:
-                            g = Cast.apply(g, dtype=dtype)
+                        if data.shape != meta[0]:
+                            g = _reduce_to(g, meta[0], node, i)
+                        if data.dtype is not meta[1] and data.dtype != meta[1]:
+                            g = Cast.apply(g, dtype=meta[1])
                         slot = grads.get(parent)
                         if slot is None:
-                            slot = grads[parent] = [None] * parent.n_outputs
-                        pidx = p[1]
-                        slot[pidx] = g if slot[pidx] is None else slot[pidx] + g
-                d = deps[parent] - 1
-                deps[parent] = d
-                if d == 0:
-                    ready.append(parent)
-            if not retain_graph:
+                            if parent.n_outputs == 1:
+                                grads[parent] = [g]
+                            else:
+                                slot = grads[parent] = [None] * parent.n_outputs
+                                slot[p[1]] = g
+                        else:
+                            pidx = p[1]
+                            slot[pidx] = g if slot[pidx] is None else slot[pidx] + g
+                    d = deps[parent] - 1
+                    deps[parent] = d
+                    if d == 0:
+                        ready.append(parent)
+            if not retain_graph and (node._saved is not None or node._out is not None):
                 node.release()
     finally:
         _Mode.grad = prev_mode

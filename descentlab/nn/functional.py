@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd import dtypes as _dt
+from ..autograd import ops as _ops
 from ..autograd.creation import pad as _pad
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor, where
@@ -102,8 +103,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{tuple(input.shape)}) but the weight of shape {tuple(weight.shape)} expects "
             f"{weight.shape[-1]}; fix in_features or reshape/flatten the input"
         )
-    out = input @ weight.t()
-    return out if bias is None else out + bias
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        raise RuntimeError(
+            f"linear: input is {input.dtype} but the layer's weight is {weight.dtype}; convert "
+            f"one of them (x.to({weight.dtype}) or model.to({input.dtype}))"
+        )
+    if bias is None:
+        return _ops.Linear.apply(input, weight)
+    return _ops.Linear.apply(input, weight, bias)
 
 
 def _pair(v: Any, name: str) -> tuple[int, int]:

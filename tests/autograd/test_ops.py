@@ -553,3 +553,17 @@ class _Square(dl.autograd.Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return (g * x * 2).detach()
+
+
+@pytest.mark.parametrize("shapes,grads", [
+    ([(5, 3), (4, 3), (4,)], [True, True, True]),
+    ([(2, 5, 3), (4, 3), (4,)], [True, True, True]),   # batch dims folded into ∂W and ∂b
+    ([(3,), (4, 3), (4,)], [True, True, True]),        # unbatched input
+    ([(5, 3), (4, 3)], [True, True]),                  # no bias
+    ([(5, 3), (4, 3), (4,)], [False, True, True]),     # data that needs no gradient
+])
+def test_linear_op(shapes, grads):
+    """The fused x·Wᵀ + b node behind nn.Linear, against torch.nn.functional.linear."""
+    fns = (lambda *xs: dl.nn.functional.linear(*xs),
+           lambda *xs: torch.nn.functional.linear(*xs))
+    check_op(fns, shapes, grad_inputs=grads)

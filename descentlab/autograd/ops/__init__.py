@@ -1,6 +1,20 @@
 """The op set. Each op is a class with an array ``forward`` and a Tensor ``backward``."""
 
-from .arith import Add, BroadcastTo, Cast, Clone, Div, MatMul, Mul, Neg, Pow, PowScalar, Sub, SumTo
+from .arith import (
+    Add,
+    BroadcastTo,
+    Cast,
+    Clone,
+    Div,
+    Linear,
+    MatMul,
+    Mul,
+    Neg,
+    Pow,
+    PowScalar,
+    Sub,
+    SumTo,
+)
 from .reduce import CumSum, Flip, LogSoftmax, LogSumExp, Max, Min, Prod, Softmax, Sum
 from .select import Clamp, Maximum, Minimum, Where
 from .shape import Cat, GetItem, IndexAdd, IndexPut, Pad, Permute, Reshape, getitem, normalize_index
@@ -22,9 +36,10 @@ from .unary import (
 )
 
 __all__ = [
-    "Add", "BroadcastTo", "Cast", "Clone", "Div", "MatMul", "Mul", "Neg", "Pow", "PowScalar",
-    "Sub", "SumTo", "CumSum", "Flip", "LogSoftmax", "LogSumExp", "Max", "Min", "Prod", "Softmax",
-    "Sum", "Clamp", "Maximum", "Minimum", "Where", "Cat", "GetItem", "IndexAdd", "IndexPut", "Pad",
-    "Permute", "Reshape", "getitem", "normalize_index", "Abs", "Cos", "Elu", "Erf", "Exp",
-    "LeakyRelu", "Log", "Log1p", "Relu", "Sigmoid", "Sin", "Softplus", "Sqrt", "Tanh",
+    "Add", "BroadcastTo", "Cast", "Clone", "Div", "Linear", "MatMul", "Mul", "Neg", "Pow",
+    "PowScalar", "Sub", "SumTo", "CumSum", "Flip", "LogSoftmax", "LogSumExp", "Max", "Min",
+    "Prod", "Softmax", "Sum", "Clamp", "Maximum", "Minimum", "Where", "Cat", "GetItem",
+    "IndexAdd", "IndexPut", "Pad", "Permute", "Reshape", "getitem", "normalize_index", "Abs",
+    "Cos", "Elu", "Erf", "Exp", "LeakyRelu", "Log", "Log1p", "Relu", "Sigmoid", "Sin",
+    "Softplus", "Sqrt", "Tanh",
 ]

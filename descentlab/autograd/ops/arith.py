@@ -207,6 +207,40 @@ class MatMul(Op):
         return ga, gb
 
 
+class Linear(Op):
+    """x·Wᵀ + b (W of shape (out, in), b optional) in one node, as torch's addmm;
+    ∂/∂x = g·W, ∂/∂W = gᵀ·x (batch dims folded), ∂/∂b = Σ g over all but the last dim."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        y = np.matmul(x, w.T)
+        if b is not None:
+            y += b
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved[0], ctx.saved[1]
+        p = ctx.parents
+        has_b = len(p) == 3
+        if not _M.grad:
+            gd = g._data
+            g2 = gd.reshape(-1, gd.shape[-1])
+            return (
+                _w(np.matmul(gd, w._data)) if p[0] is not None else None,
+                _w(np.matmul(g2.T, x._data.reshape(-1, x._data.shape[-1])))
+                if p[1] is not None else None,
+            ) + ((_w(g2.sum(0)) if p[2] is not None else None,) if has_b else ())
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = g.matmul(w) if p[0] is not None else None
+        gw = g2.t().matmul(x.reshape(-1, x.shape[-1])) if p[1] is not None else None
+        if not has_b:
+            return gx, gw
+        return gx, gw, (g2.sum(0) if p[2] is not None else None)
+
+
 class SumTo(Op):
     """Sum a broadcast array back to ``shape`` (undo broadcasting);  ∂/∂a = broadcast g."""
 

@@ -31,6 +31,12 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx, g):
+        if not _fn._Mode.grad:
+            gd = g._data
+            if gd.size == 1:  # a full reduction: a fresh filled array beats a broadcast view
+                return (_wrap(np.full(ctx.in_shape, gd.reshape(()), dtype=gd.dtype)),)
+            kept = gd.reshape(_keep_shape(ctx.in_shape, ctx.dim))
+            return (_wrap(np.broadcast_to(kept, ctx.in_shape)),)
         kept = Reshape.apply(g, shape=_keep_shape(ctx.in_shape, ctx.dim))
         return (BroadcastTo.apply(kept, shape=ctx.in_shape),)
 

@@ -40,12 +40,17 @@ class Permute(Op):
 
     @staticmethod
     def forward(ctx, a, dims):
-        ctx.dims = dims
+        inv = [0] * len(dims)
+        for i, d in enumerate(dims):
+            inv[d] = i
+        ctx.inv = tuple(inv)
         return np.transpose(a, dims)
 
     @staticmethod
     def backward(ctx, g):
-        return (g.permute(*np.argsort(ctx.dims).tolist()),)
+        if not _fn._Mode.grad:
+            return (_wrap(np.transpose(g._data, ctx.inv)),)
+        return (Permute.apply(g, dims=ctx.inv),)
 
     @classmethod
     def apply(cls, a, dims):
