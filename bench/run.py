@@ -1,6 +1,6 @@
 """Run every side-by-side benchmark and print one table per area (ratios = descentlab / torch).
 
-Usage: python bench/run.py [--quick] [--json FILE] [--only engine,optim,lab]
+Usage: python bench/run.py [--quick] [--json FILE] [--only engine,train,optim,lab]
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from common import print_table  # noqa: E402
 
-AREAS = {"engine": "bench_engine", "optim": "bench_optim", "lab": "bench_lab"}
+AREAS = {"engine": "bench_engine", "train": "bench_train", "optim": "bench_optim",
+         "lab": "bench_lab"}
 
 
 def main(argv: list[str] | None = None) -> int:
