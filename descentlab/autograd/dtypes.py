@@ -135,6 +135,33 @@ def promote(a: np.dtype, b: np.dtype, a_scalar: bool = False, b_scalar: bool = F
     return np.promote_types(a, b)
 
 
+def parse_to_args(args: tuple, kwargs: dict) -> Any:
+    """The dtype asked for by ``.to(...)`` arguments (None if none), as Tensor.to / Module.to.
+
+    Accepts a dtype, a tensor (its dtype), a device ('cpu' only; anything else raises), and the
+    keywords dtype, device, non_blocking and copy.
+    """
+    from .tensor import Tensor
+
+    kwargs = dict(kwargs)
+    dtype = kwargs.pop("dtype", None)
+    dev = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("copy", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (str, device)):
+            dev = a
+        else:
+            dtype = a
+    if dev is not None:
+        device(dev)
+    return None if dtype is None else resolve(dtype)
+
+
 class device:
     """A device descriptor; descentlab runs on the CPU, so only 'cpu' is accepted."""
 

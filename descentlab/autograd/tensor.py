@@ -288,25 +288,8 @@ class Tensor:
 
     def to(self, *args: Any, **kwargs: Any) -> "Tensor":
         """Cast to a dtype (``x.to(dl.float64)``); device 'cpu' is accepted and changes nothing."""
-        dtype = kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
-        dev = kwargs.pop("device", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, _dt.device)):
-                dev = a
-            else:
-                dtype = a
-        if dev is not None:
-            _dt.device(dev)
-        if dtype is None:
-            return self
-        dtype = _dt.resolve(dtype)
-        if dtype == self._data.dtype:
+        dtype = _dt.parse_to_args(args, kwargs)
+        if dtype is None or dtype == self._data.dtype:
             return self
         return _O.Cast.apply(self, dtype=dtype)
 

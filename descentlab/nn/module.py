@@ -327,23 +327,9 @@ class Module:
         Integer buffers (BatchNorm's ``num_batches_tracked``) keep their dtype, as in torch.
         A device argument is accepted; only 'cpu' exists.
         """
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, _dt.device)):
-                dev = a
-            else:
-                dtype = a
-        if dev is not None:
-            _dt.device(dev)
-        if dtype is None:
+        dt = _dt.parse_to_args(args, kwargs)
+        if dt is None:
             return self
-        dt = _dt.resolve(dtype)
         if dt.kind != "f":
             raise TypeError(
                 f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dt}"

@@ -227,6 +227,26 @@ def adadelta(param: np.ndarray, grad: np.ndarray, state: State, *, lr: float = 1
 
 
 # --------------------------------------------------------------------------- Adam and AdamW
+def _adam_moments(param: np.ndarray, grad: np.ndarray, state: State, tmp: np.ndarray,
+                  work: np.ndarray, lr: float, beta1: float, beta2: float, weight_decay: float,
+                  decoupled: bool, maximize: bool) -> tuple[np.ndarray, np.ndarray, float]:
+    """The part Adam and its kin share: count the step, apply weight decay (decoupled:
+    w ← w·(1 − α·λ); else g ← g + λ·w), then m ← β1·m + (1−β1)·g and v ← β2·v + (1−β2)·g².
+
+    Returns (m, v, t); ``tmp`` holds the effective gradient afterwards, ``work`` is scratch.
+    """
+    state["step"] += 1
+    if weight_decay != 0 and decoupled:
+        param *= 1 - lr * weight_decay
+        g = _effective_grad(param, grad, tmp, 0.0, maximize)
+    else:
+        g = _effective_grad(param, grad, tmp, weight_decay, maximize)
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    _lerp_(m, g, 1 - beta1, work)
+    _ema_sq_(v, g, beta2, work)
+    return m, v, state["step"]
+
+
 def adam_init(param: np.ndarray, amsgrad: bool = False) -> State:
     """Fresh Adam state: step, first and second moments (and their running max for AMSGrad)."""
     state: State = {"step": 0.0, "exp_avg": np.zeros_like(param),
@@ -247,16 +267,8 @@ def adam(param: np.ndarray, grad: np.ndarray, state: State, *, lr: float, beta1:
         m̂ = m/(1−β1ᵗ);  v̂ = v/(1−β2ᵗ);  w ← w − α·m̂/(√v̂ + ε)
     """
     tmp, den = _work(param, scratch, 2)
-    state["step"] += 1
-    step = state["step"]
-    if weight_decay != 0 and decoupled_weight_decay:
-        param *= 1 - lr * weight_decay
-        g = _effective_grad(param, grad, tmp, 0.0, maximize)
-    else:
-        g = _effective_grad(param, grad, tmp, weight_decay, maximize)
-    m, v = state["exp_avg"], state["exp_avg_sq"]
-    _lerp_(m, g, 1 - beta1, den)
-    _ema_sq_(v, g, beta2, den)
+    m, v, step = _adam_moments(param, grad, state, tmp, den, lr, beta1, beta2, weight_decay,
+                               decoupled_weight_decay, maximize)
     bias_correction1 = 1 - beta1 ** step
     bias_correction2 = 1 - beta2 ** step
     step_size = lr / bias_correction1
@@ -358,16 +370,8 @@ def radam(param: np.ndarray, grad: np.ndarray, state: State, *, lr: float, beta1
         else:    w ← w − α·m̂
     """
     tmp, work = _work(param, scratch, 2)
-    state["step"] += 1
-    step = state["step"]
-    if weight_decay != 0 and decoupled_weight_decay:
-        param *= 1 - lr * weight_decay
-        g = _effective_grad(param, grad, tmp, 0.0, maximize)
-    else:
-        g = _effective_grad(param, grad, tmp, weight_decay, maximize)
-    m, v = state["exp_avg"], state["exp_avg_sq"]
-    _lerp_(m, g, 1 - beta1, work)
-    _ema_sq_(v, g, beta2, work)
+    m, v, step = _adam_moments(param, grad, state, tmp, work, lr, beta1, beta2, weight_decay,
+                               decoupled_weight_decay, maximize)
     bias_correction1 = 1 - beta1 ** step
     bias_correction2 = 1 - beta2 ** step
     np.divide(m, bias_correction1, out=tmp)
