@@ -351,3 +351,21 @@ def test_parallel_spans_equal_the_per_tensor_path(make, monkeypatch) -> None:
         return w.detach().numpy().copy()
 
     assert np.array_equal(run(True), run(False))
+
+
+@pytest.mark.parametrize("size", [1000, 3_000_000])  # one span, and one span per thread
+def test_nonfinite_check_catches_nan_but_not_large_finite_gradients(size) -> None:
+    """g·g detects NaN/inf in one pass; finite entries whose squares overflow must still pass."""
+    w = dl.zeros(size, requires_grad=True)
+    g = np.zeros(size, dtype=np.float32)
+    g[size // 3] = 3e38
+    g[size // 3 + 1] = -3e38
+    w.grad = dl.tensor(g)
+    optim.SGD([w], lr=1e-40).step()
+    assert np.isfinite(w.detach().numpy()).all()
+    g[size // 2] = np.nan
+    w.grad = dl.tensor(g)
+    before = w.detach().numpy().copy()
+    with pytest.raises(RuntimeError, match="contains NaN or inf"):
+        optim.SGD([w], lr=0.1).step()
+    assert np.array_equal(w.detach().numpy(), before)
