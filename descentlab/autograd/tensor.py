@@ -376,10 +376,17 @@ class Tensor:
         memo[id(self)] = new
         return new
 
+    def __copy__(self) -> "Tensor":
+        """copy.copy: a new tensor object sharing this one's values (as torch)."""
+        t = Tensor._wrap(self._data, self._requires_grad and self._ctx is None)
+        t._vbox = self._vbox
+        return t
+
     def __reduce_ex__(self, protocol: Any) -> Any:
         raise TypeError(
-            "descentlab tensors are not picklable (loading pickles can execute code); save them "
-            "with descentlab.save_file / safetensors instead"
+            "descentlab tensors are not picklable (loading a pickle can execute code); save "
+            "arrays with safetensors (safetensors.numpy.save_file({'x': t.numpy()}, path)) or a "
+            "model and optimizer with descentlab.train.save_checkpoint"
         )
 
     # ------------------------------------------------------------------ arithmetic

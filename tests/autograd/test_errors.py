@@ -216,3 +216,22 @@ def test_without_anomaly_nan_is_silent_but_fine():
     x = leaf([0.0])
     y = x.log()
     assert np.isneginf(y.item())
+
+
+def test_pickling_is_refused_with_a_safe_alternative():
+    import pickle
+
+    with pytest.raises(TypeError, match="not picklable.*safetensors"):
+        pickle.dumps(dl.randn(3))
+
+
+def test_copy_shares_values_and_deepcopy_does_not():
+    import copy
+
+    t = dl.randn(3, requires_grad=True)
+    shallow, deep = copy.copy(t), copy.deepcopy(t)
+    with dl.no_grad():
+        t.add_(1.0)
+    assert np.array_equal(shallow.detach().numpy(), t.detach().numpy())
+    assert not np.array_equal(deep.detach().numpy(), t.detach().numpy())
+    assert shallow.requires_grad and deep.requires_grad
