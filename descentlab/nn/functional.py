@@ -13,8 +13,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd import dtypes as _dt
+from ..autograd import function as _fn
 from ..autograd import ops as _ops
 from ..autograd.creation import pad as _pad
+from ..autograd.function import Op as _Op
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor, where
 from .im2col import Im2Col, MaxPool2dFn, im2col_array, output_size
@@ -518,6 +520,75 @@ def nll_loss(
     return _nll(lp, t, w, ignore_index, reduction, batch_shape)
 
 
+class _CrossEntropyRows(_Op):
+    """Σ_n r_n·(logsumexp(x_n) − x[n, y_n]) over rows of (M, C) logits (or the per-row terms),
+    with r_n the row weights (class weight, 0 for ignored rows, the mean's 1/Σw folded in);
+    ∂/∂x = r_n·g·(softmax(x_n) − onehot(y_n)).
+
+    One node for log_softmax + pick + reduce, as torch's fused kernel.
+    """
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, target, rows, per_row):
+        ctx.target, ctx.rows, ctx.per_row = target, rows, per_row
+        z = x - x.max(1, keepdims=True)
+        picked = z[np.arange(x.shape[0]), target]
+        terms = np.log(np.exp(z).sum(1)) - picked
+        terms *= rows
+        return terms if per_row else np.asarray(terms.sum())
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved
+        m = x.shape[0]
+        rows = ctx.rows if ctx.per_row else np.broadcast_to(ctx.rows, (m,))
+        if not _fn._Mode.grad:
+            xd = x._data
+            e = np.exp(xd - xd.max(1, keepdims=True))
+            e /= e.sum(1, keepdims=True)
+            e[np.arange(m), ctx.target] -= 1
+            scale = (g._data * rows).astype(xd.dtype, copy=False)
+            e *= scale[:, None]
+            return (Tensor._wrap(e),)
+        onehot = np.zeros(x.shape, dtype=x.dtype)
+        onehot[np.arange(m), ctx.target] = 1
+        coef = (g * Tensor._wrap(rows.astype(x.dtype))).reshape(m, 1)
+        return ((x.softmax(1) - Tensor._wrap(onehot)) * coef,)
+
+
+def _cross_entropy_rows(input: Tensor, t: np.ndarray, w: np.ndarray | None, ignore_index: int,
+                        reduction: str) -> Tensor:
+    """The common case of cross_entropy — (N, C) logits, class indices — as one fused node."""
+    _check_reduction(reduction)
+    n, c = input.shape
+    if t.shape != (n,):
+        raise ValueError(
+            f"cross_entropy: target shape {tuple(t.shape)} does not match input shape "
+            f"{tuple(input.shape)}; expected target shape ({n},) (the input without its class "
+            f"dim 1)"
+        )
+    if t.size and (t.min() < 0 or t.max() >= c):
+        bad = (t != ignore_index) & ((t < 0) | (t >= c))
+        if bad.any():
+            raise ValueError(
+                f"cross_entropy: target class {int(t[bad][0])} is out of range for input of "
+                f"shape {tuple(input.shape)} with {c} classes; targets must be in [0, {c - 1}] "
+                f"(or equal ignore_index={ignore_index})"
+            )
+    valid = t != ignore_index
+    all_valid = bool(valid.all())
+    safe = t if all_valid else np.where(valid, t, 0)
+    if w is None and all_valid:
+        rows = np.ones(n, dtype=np.float64)
+    else:
+        rows = (w[safe].astype(np.float64) if w is not None else np.ones(n)) * valid
+    if reduction == "mean":
+        rows = rows / rows.sum()
+    return _CrossEntropyRows.apply(input, target=safe, rows=rows, per_row=reduction == "none")
+
+
 def cross_entropy(
     input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
     reduction: str = "mean", label_smoothing: float = 0.0,
@@ -533,9 +604,11 @@ def cross_entropy(
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     class_dim = 1 if input.ndim > 1 else 0
     c = input.shape[class_dim]
-    lsm = input.log_softmax(class_dim)
     t_data = target._data if isinstance(target, Tensor) else np.asarray(target)
     w = _check_weight(weight, c, "cross_entropy")
+    if input.ndim == 2 and t_data.dtype.kind in "iu" and label_smoothing == 0:
+        return _cross_entropy_rows(input, t_data, w, ignore_index, reduction)
+    lsm = input.log_softmax(class_dim)
     if t_data.dtype.kind == "f":
         target = _same_shape(input, target, "cross_entropy (class-probability target)")
         if label_smoothing > 0:

@@ -567,3 +567,20 @@ def test_linear_op(shapes, grads):
     fns = (lambda *xs: dl.nn.functional.linear(*xs),
            lambda *xs: torch.nn.functional.linear(*xs))
     check_op(fns, shapes, grad_inputs=grads)
+
+
+@pytest.mark.parametrize("kw", [
+    {}, {"reduction": "sum"}, {"reduction": "none"},
+    {"weight": [0.2, 1.0, 3.0, 0.5]}, {"ignore_index": 1},
+    {"weight": [0.2, 1.0, 3.0, 0.5], "ignore_index": 2, "reduction": "none"},
+])
+def test_fused_cross_entropy(kw):
+    """The one-node cross-entropy behind F.cross_entropy for (N, C) logits and class indices:
+    values, gradients and double backward against torch."""
+    target = np.array([0, 1, 2, 3, 1, 2])
+    kd = {k: (dl.tensor(v, dtype=dl.float64) if k == "weight" else v) for k, v in kw.items()}
+    kt = {k: (torch.tensor(v, dtype=torch.float64) if k == "weight" else v)
+          for k, v in kw.items()}
+    fns = (lambda x: dl.nn.functional.cross_entropy(x, dl.tensor(target), **kd),
+           lambda x: torch.nn.functional.cross_entropy(x, torch.tensor(target), **kt))
+    check_op(fns, [(6, 4)])

@@ -222,7 +222,7 @@ class Linear(Op):
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.saved[0], ctx.saved[1]
+        x, w = ctx.saved[:2]
         p = ctx.parents
         has_b = len(p) == 3
         if not _M.grad:
@@ -232,7 +232,7 @@ class Linear(Op):
                 _w(np.matmul(gd, w._data)) if p[0] is not None else None,
                 _w(np.matmul(g2.T, x._data.reshape(-1, x._data.shape[-1])))
                 if p[1] is not None else None,
-            ) + ((_w(g2.sum(0)) if p[2] is not None else None,) if has_b else ())
+            ) + ((_w(np.add.reduce(g2, axis=0)) if p[2] is not None else None,) if has_b else ())
         g2 = g.reshape(-1, g.shape[-1])
         gx = g.matmul(w) if p[0] is not None else None
         gw = g2.t().matmul(x.reshape(-1, x.shape[-1])) if p[1] is not None else None
