@@ -41,7 +41,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ---------------------------------------------------------------------------- argument types
-def _number(text: str) -> float:
+def finite_float(text: str) -> float:
+    """A finite number (argparse type)."""
     try:
         value = float(text)
     except ValueError:
@@ -53,7 +54,7 @@ def _number(text: str) -> float:
 
 def positive_float(text: str) -> float:
     """A finite number > 0 (learning rates, clip norms)."""
-    value = _number(text)
+    value = finite_float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0 (got {text}); e.g. 0.01")
     return value
@@ -61,7 +62,7 @@ def positive_float(text: str) -> float:
 
 def nonnegative_float(text: str) -> float:
     """A finite number >= 0 (weight decay)."""
-    value = _number(text)
+    value = finite_float(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0 (got {text})")
     return value
@@ -69,7 +70,7 @@ def nonnegative_float(text: str) -> float:
 
 def unit_interval(text: str) -> float:
     """A number in [0, 1) (momentum, validation fraction)."""
-    value = _number(text)
+    value = finite_float(text)
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1) (got {text}); e.g. 0.9 for "
                                          "momentum, 0.2 for a validation split")

@@ -8,13 +8,14 @@ main parser by ``descentlab.cli`` through :func:`register`.
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+from ..cli import finite_float
 
 __all__ = ["register"]
 
@@ -30,19 +31,9 @@ def _usage(message: str) -> Exception:
 
 # ------------------------------------------------------------------------- argument parsing
 
-def _float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
 def _positive_floats(text: str) -> list[float]:
     """``0.1`` or ``0.01,0.1,1``: finite numbers > 0."""
-    values = [_float(t.strip()) for t in text.split(",") if t.strip()]
+    values = [finite_float(t.strip()) for t in text.split(",") if t.strip()]
     if not values:
         raise argparse.ArgumentTypeError(f"{text!r} is empty; give e.g. 0.01 or 0.01,0.1")
     bad = [v for v in values if v <= 0]
@@ -56,7 +47,7 @@ def _point(text: str) -> list[float]:
     parts = [t.strip() for t in text.replace(";", ",").split(",")]
     if not parts or any(not p for p in parts):
         raise argparse.ArgumentTypeError(f"{text!r} is not a point; write it as x,y e.g. -1.2,1")
-    return [_float(p) for p in parts]
+    return [finite_float(p) for p in parts]
 
 
 def _int_range(lo: int, hi: int, what: str) -> Callable[[str], int]:
