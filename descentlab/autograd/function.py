@@ -4,14 +4,19 @@ The graph is made of nodes, never of tensors: a non-leaf tensor points at the no
 and each node points at the nodes of its inputs (``next_functions`` in PyTorch's words). A leaf that
 requires grad gets an ``AccumulateGrad`` node that adds the arriving gradient into ``leaf.grad``.
 
-Backward is Kahn's algorithm: count how many consumers each reachable node has, then start from the
-root and run a node's backward only when every consumer has delivered its gradient. No recursion,
-so a graph ten thousand ops deep is fine.
+Every node gets a sequence number when it is recorded, and an op's inputs always exist before its
+output, so a node is recorded after all the nodes it points at. Backward therefore runs nodes in
+decreasing sequence order (a heap of the nodes that have received a gradient): when a node comes
+up, every consumer that could still add to its gradient has already run. No dependency counting
+pass, no recursion, so a graph ten thousand ops deep is fine. Leaves' gradients are summed on the
+way and accumulated into ``.grad`` at the end, once per leaf.
 """
 
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 import sys
 from typing import Any, Callable, Sequence
 
@@ -168,7 +173,7 @@ class Node:
     """
 
     _saved = None
-    _out = None
+    _out_data = None
     freed = False
     n_outputs = 1
     retained = None
@@ -176,14 +181,9 @@ class Node:
 
     def __init__(self, op: type, inputs: Sequence[Any]) -> None:
         self.op = op
-        parents = []
-        metas = []
-        for t in inputs:
-            parents.append(t._edge() if t._requires_grad else None)
-            d = t._data
-            metas.append((d.shape, d.dtype))
-        self.parents = parents
-        self.metas = metas
+        self.key = -next(_SEQ)  # heap key: later nodes (higher sequence numbers) run first
+        self.parents = [t._edge() if t._requires_grad else None for t in inputs]
+        self.metas = [(t._data.shape, t._data.dtype) for t in inputs]
         if op.save_inputs:
             self._saved = inputs
             self._versions = [t._vbox[0] for t in inputs]
@@ -193,29 +193,54 @@ class Node:
         """The op's inputs, checked: not freed and not modified in place since the forward."""
         if self.freed:
             raise RuntimeError(_FREED_MSG)
+        saved = self._saved
+        for t, v in zip(saved, self._versions):
+            if t._vbox[0] != v:
+                self._raise_modified()
+        return saved
+
+    def _raise_modified(self) -> None:
         for i, (t, v) in enumerate(zip(self._saved, self._versions)):
             if t._vbox[0] != v:
                 raise RuntimeError(
-                    f"one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: input {i} of {self.name()} (shape {tuple(t.shape)}) is at "
-                    f"version {t._vbox[0]}; expected version {v} instead. Use an out-of-place op "
-                    f"(e.g. x = x + y instead of x += y) or .clone() the tensor before changing it."
+                    f"one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: input {i} of {self.name()} (shape {tuple(t.shape)}) "
+                    f"is at version {t._vbox[0]}; expected version {v} instead. Use an "
+                    f"out-of-place op (e.g. x = x + y instead of x += y) or .clone() the tensor "
+                    f"before changing it."
                 )
-        return self._saved
+
+    def _check_out(self) -> np.ndarray:
+        if self.freed:
+            raise RuntimeError(_FREED_MSG)
+        vbox = self._out_vbox
+        if vbox[0] != self._out_version:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: the output of {self.name()} (shape "
+                f"{tuple(self._out_data.shape)}) is at version {vbox[0]}; expected version "
+                f"{self._out_version} instead. Use an out-of-place op or .clone() the tensor "
+                f"before changing it."
+            )
+        return self._out_data
+
+    @property
+    def out_data(self) -> np.ndarray:
+        """The op's output values (checked as ``out``), for backwards that run on plain arrays."""
+        return self._check_out()
 
     @property
     def out(self) -> Any:
-        """The op's output, saved when its backward is cheaper written in terms of it."""
-        if self.freed:
-            raise RuntimeError(_FREED_MSG)
-        t = self._out
-        if t._vbox[0] != self._out_version:
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: the output of {self.name()} (shape {tuple(t.shape)}) is at "
-                f"version {t._vbox[0]}; expected version {self._out_version} instead. Use an "
-                f"out-of-place op or .clone() the tensor before changing it."
-            )
+        """The op's output, saved when its backward is cheaper written in terms of it.
+
+        Only the values and the version counter are kept (a tensor pointing back at its own node
+        would make a reference cycle that only the garbage collector can free); the tensor is
+        rebuilt here with this node as its ``grad_fn``, so double backward flows through it.
+        """
+        t = Tensor._wrap(self._check_out())
+        t._vbox = self._out_vbox
+        t._ctx = self
+        t._requires_grad = True
         return t
 
     def name(self) -> str:
@@ -232,13 +257,18 @@ class Node:
 
     def release(self) -> None:
         # Small metadata (shapes, dims) stays; the saved tensors go, as in PyTorch.
-        if self._saved is not None or self._out is not None:
+        if self._saved is not None or self._out_data is not None:
             self._saved = None
-            self._out = None
+            self._out_data = None
             self.freed = True
+            for name in self.op.frees:
+                setattr(self, name, None)
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
+
+
+_SEQ = itertools.count()
 
 
 class AccumulateGrad:
@@ -280,6 +310,7 @@ class Op:
 
     save_inputs = False
     save_output = False
+    frees: tuple = ()  # names of extra arrays the forward keeps on ctx, dropped with the graph
 
     @staticmethod
     def forward(ctx: Any, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:
@@ -307,7 +338,8 @@ class Op:
                 out._ctx = ctx
                 out._requires_grad = True
                 if cls.save_output:
-                    ctx._out = out
+                    ctx._out_data = out._data
+                    ctx._out_vbox = out._vbox
                     ctx._out_version = 0
             else:
                 out = _wrap(cls.forward(_NULL, *[t._data for t in inputs], **kwargs))
@@ -374,6 +406,7 @@ class _FunctionOp:
 
     save_inputs = False
     save_output = False
+    frees = ()
 
     def __init__(self, fn_cls: type, ctx: FunctionCtx) -> None:
         self.fn_cls = fn_cls
@@ -459,28 +492,6 @@ def _run_function_backward(node: Node, grads: list) -> tuple:
 # ----------------------------------------------------------------------------- backward engine
 
 
-def _collect(roots: Sequence[Any]) -> dict:
-    """Count, for every node reachable from the roots, how many edges point at it."""
-    deps: dict = {}
-    stack = []
-    for r in roots:
-        if r not in deps:
-            deps[r] = 0
-            stack.append(r)
-    while stack:
-        node = stack.pop()
-        for p in node.parents:
-            if p is None:
-                continue
-            parent = p[0]
-            if parent in deps:
-                deps[parent] += 1
-            else:
-                deps[parent] = 1
-                stack.append(parent)
-    return deps
-
-
 def run_backward(
     roots: Sequence[Any],
     root_grads: Sequence[Any],
@@ -493,86 +504,101 @@ def run_backward(
     With ``capture`` ({edge: None}) gradients arriving at those edges are returned instead of being
     accumulated into ``.grad`` (that is ``autograd.grad``); otherwise leaves accumulate.
     """
-    root_nodes = [e[0] for e in roots]
-    deps = _collect(root_nodes)
+    # grads: node -> its gradient (one tensor; a list for nodes with several outputs).
+    # heap: (key, node) of the nodes holding a gradient, the latest-recorded first.
+    # leaves: AccumulateGrad -> the sum of the gradients that reached it.
     grads: dict = {}
+    heap: list = []
+    leaves: dict = {}
     for (node, idx), g in zip(roots, root_grads):
-        slot = grads.get(node)
-        if slot is None:
-            slot = grads[node] = [None] * node.n_outputs
-        slot[idx] = g if slot[idx] is None else slot[idx] + g
+        _deliver(grads, heap, leaves, node, idx, g)
     # Arrays already stored in some .grad during this pass, plus the caller's root gradients: a
     # gradient that is one of these (or a view) must be copied before a leaf keeps it.
     handed = {id(g._data) for g in root_grads}
-    ready = [n for n in dict.fromkeys(root_nodes) if deps[n] == 0]
+    pop, push = heapq.heappop, heapq.heappush
     prev_mode = _Mode.grad
     _Mode.grad = create_graph
     try:
-        while ready:
-            node = ready.pop()
-            node_grads = grads.pop(node, None)
-            if node_grads is not None and node.hooks:
-                node_grads = _apply_hooks(node.hooks, node_grads)
-            if type(node) is AccumulateGrad:
-                if node_grads is not None and node_grads[0] is not None:
-                    if capture is None:
-                        _accumulate(node.variable, node_grads[0], handed, create_graph)
+        while heap:
+            node = pop(heap)[1]
+            g = grads.pop(node)
+            if (node.hooks is not None or node.retained is not None or capture is not None
+                    or _Mode.anomaly or node.n_outputs != 1):
+                in_grads = _backward_slow(node, g, capture, handed, create_graph)
+            else:
+                in_grads = node.op.backward(node, g)
+            for p, g, meta in zip(node.parents, in_grads, node.metas):
+                if g is None or p is None:
+                    continue
+                data = g._data
+                if data.shape != meta[0]:
+                    g = _reduce_to(g, meta[0], node, p)
+                    data = g._data
+                if data.dtype is not meta[1] and data.dtype != meta[1]:
+                    g = Cast.apply(g, dtype=meta[1])
+                parent = p[0]
+                if type(parent) is AccumulateGrad:
+                    prev = leaves.get(parent)
+                    leaves[parent] = g if prev is None else prev + g
+                elif parent.n_outputs == 1:
+                    prev = grads.get(parent)
+                    if prev is None:
+                        grads[parent] = g
+                        push(heap, (parent.key, parent))
                     else:
-                        _capture(capture, node, node_grads)
-                continue
-            if node_grads is not None:
-                if capture is not None:
-                    _capture(capture, node, node_grads)
-                if node.retained is not None:
-                    for i, t in node.retained.items():
-                        if node_grads[i] is not None:
-                            _accumulate(t, node_grads[i], handed, create_graph)
-                if _Mode.anomaly:
-                    in_grads = _anomaly_backward(node, node_grads)
-                elif node.n_outputs == 1:
-                    in_grads = node.op.backward(node, node_grads[0])
+                        grads[parent] = prev + g
                 else:
-                    in_grads = _run_function_backward(node, node_grads)
-            else:
-                in_grads = None
-            if in_grads is None:
-                for p in node.parents:
-                    if p is not None:
-                        parent = p[0]
-                        d = deps[parent] - 1
-                        deps[parent] = d
-                        if d == 0:
-                            ready.append(parent)
-            else:
-                for i, (p, g, meta) in enumerate(zip(node.parents, in_grads, node.metas)):
-                    if p is None:
-                        continue
-                    parent = p[0]
-                    if g is not None:
-                        data = g._data
-                        if data.shape != meta[0]:
-                            g = _reduce_to(g, meta[0], node, i)
-                        if data.dtype is not meta[1] and data.dtype != meta[1]:
-                            g = Cast.apply(g, dtype=meta[1])
-                        slot = grads.get(parent)
-                        if slot is None:
-                            if parent.n_outputs == 1:
-                                grads[parent] = [g]
-                            else:
-                                slot = grads[parent] = [None] * parent.n_outputs
-                                slot[p[1]] = g
-                        else:
-                            pidx = p[1]
-                            slot[pidx] = g if slot[pidx] is None else slot[pidx] + g
-                    d = deps[parent] - 1
-                    deps[parent] = d
-                    if d == 0:
-                        ready.append(parent)
-            if not retain_graph and (node._saved is not None or node._out is not None):
+                    _deliver(grads, heap, leaves, parent, p[1], g)
+            if not retain_graph and (node._saved is not None or node._out_data is not None):
                 node.release()
+        for acc, g in leaves.items():
+            if acc.hooks:
+                g = _apply_hooks(acc.hooks, [g])[0]
+            if capture is not None:
+                _capture(capture, acc, [g])
+            else:
+                _accumulate(acc.variable, g, handed, create_graph)
     finally:
         _Mode.grad = prev_mode
     return capture
+
+
+def _deliver(grads: dict, heap: list, leaves: dict, node: Any, idx: int, g: Any) -> None:
+    """Add gradient ``g`` for output ``idx`` of ``node`` (any kind of node)."""
+    if type(node) is AccumulateGrad:
+        prev = leaves.get(node)
+        leaves[node] = g if prev is None else prev + g
+        return
+    if node.n_outputs == 1:
+        prev = grads.get(node)
+        if prev is None:
+            heapq.heappush(heap, (node.key, node))
+        grads[node] = g if prev is None else prev + g
+        return
+    slot = grads.get(node)
+    if slot is None:
+        slot = grads[node] = [None] * node.n_outputs
+        heapq.heappush(heap, (node.key, node))
+    slot[idx] = g if slot[idx] is None else slot[idx] + g
+
+
+def _backward_slow(node: Any, g: Any, capture: dict | None, handed: set,
+                   create_graph: bool) -> tuple:
+    """A node's backward with hooks, retained grads, capture, anomaly checks or several outputs."""
+    node_grads = g if node.n_outputs != 1 else [g]
+    if node.hooks:
+        node_grads = _apply_hooks(node.hooks, node_grads)
+    if capture is not None:
+        _capture(capture, node, node_grads)
+    if node.retained is not None:
+        for i, t in node.retained.items():
+            if node_grads[i] is not None:
+                _accumulate(t, node_grads[i], handed, create_graph)
+    if _Mode.anomaly:
+        return _anomaly_backward(node, node_grads)
+    if node.n_outputs == 1:
+        return node.op.backward(node, node_grads[0])
+    return _run_function_backward(node, node_grads)
 
 
 def _capture(capture: dict, node: Any, node_grads: list) -> None:
@@ -619,11 +645,12 @@ def _apply_hooks(hooks: list, node_grads: list) -> list:
     return out
 
 
-def _reduce_to(g: Any, shape: tuple, node: Node, i: int) -> Any:
+def _reduce_to(g: Any, shape: tuple, node: Node, edge: Any) -> Any:
     gshape = g._data.shape
     # Broadcasting only adds leading dims or stretches size-1 dims; anything else is an op bug.
     lead = len(gshape) - len(shape)
     if lead < 0 or any(s != 1 and s != gs for s, gs in zip(shape, gshape[lead:])):
+        i = next(k for k, e in enumerate(node.parents) if e is edge)
         raise RuntimeError(
             f"{node.name()} returned a gradient of shape {gshape} for input {i} of shape {shape}"
         )
@@ -650,7 +677,9 @@ def _accumulate(t: Any, g: Any, handed: set, create_graph: bool) -> None:
                     or (arr.base is not None and sys.getrefcount(arr.base) > 2)):
                 arr = arr.copy()
             handed.add(id(arr))
-            t._grad = Tensor._wrap(arr)
+            # A fresh gradient tensor made by this pass is nobody else's: keep the object.
+            t._grad = g if arr is g._data and g._ctx is None and type(g) is Tensor \
+                else Tensor._wrap(arr)
     elif create_graph or current._ctx is not None:
         t._grad = current + g
     else:

@@ -950,9 +950,11 @@ class Tensor:
             res = result_fn(old)
             self._data[...] = res._data
             self._ctx, self._oidx, self._requires_grad = res._ctx, res._oidx, res._ctx is not None
-            if res._ctx is not None and res._ctx._out is res:
-                res._ctx._out = self
-                res._ctx._out_version = self._vbox[0] + 1
+            node = res._ctx
+            if node is not None and node._out_data is res._data:
+                # The node saved its output's values: they now live in this tensor.
+                node._out_data, node._out_vbox = self._data, self._vbox
+                node._out_version = self._vbox[0] + 1
         else:
             with _no_grad_ctx(False):
                 res = result_fn(self)
@@ -1197,6 +1199,9 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     return _O.Where.apply(cond, a, b)
 
 
+_SCALAR_ONES: dict = {}
+
+
 def _root_grad(t: Tensor, gradient: Any) -> Tensor:
     if gradient is None:
         if t._data.size != 1:
@@ -1205,7 +1210,15 @@ def _root_grad(t: Tensor, gradient: Any) -> Tensor:
                 f"{tuple(t.shape)}. Pass gradient= (a tensor of that shape), or reduce it first "
                 f"(e.g. loss.sum() or loss.mean())."
             )
-        return Tensor._wrap(np.ones(t._data.shape, dtype=t._data.dtype))
+        shape, dtype = t._data.shape, t._data.dtype
+        if shape == ():
+            one = _SCALAR_ONES.get(dtype)
+            if one is None:
+                one = np.ones((), dtype=dtype)
+                one.flags.writeable = False  # shared: backwards never write into their input
+                _SCALAR_ONES[dtype] = one
+            return Tensor._wrap(one)
+        return Tensor._wrap(np.ones(shape, dtype=dtype))
     g = _as_tensor(gradient, t)
     if g._data.shape != t._data.shape:
         raise RuntimeError(

@@ -522,39 +522,53 @@ def nll_loss(
 
 class _CrossEntropyRows(_Op):
     """Σ_n r_n·(logsumexp(x_n) − x[n, y_n]) over rows of (M, C) logits (or the per-row terms),
-    with r_n the row weights (class weight, 0 for ignored rows, the mean's 1/Σw folded in);
-    ∂/∂x = r_n·g·(softmax(x_n) − onehot(y_n)).
+    with r_n the row weights (class weight, 0 for ignored rows, the mean's 1/Σw folded in; one
+    number when all rows weigh the same);  ∂/∂x = r_n·g·(softmax(x_n) − onehot(y_n)).
 
-    One node for log_softmax + pick + reduce, as torch's fused kernel.
+    One node for log_softmax + pick + reduce, as torch's fused kernel; the forward keeps the
+    softmax it computes anyway, so the first-order backward is a scale and a scatter.
     """
 
     save_inputs = True
+    frees = ("probs",)
 
     @staticmethod
     def forward(ctx, x, target, rows, per_row):
         ctx.target, ctx.rows, ctx.per_row = target, rows, per_row
-        z = x - x.max(1, keepdims=True)
-        picked = z[np.arange(x.shape[0]), target]
-        terms = np.log(np.exp(z).sum(1)) - picked
-        terms *= rows
-        return terms if per_row else np.asarray(terms.sum())
+        z = x - np.maximum.reduce(x, 1, keepdims=True)
+        e = np.exp(z)
+        s = np.add.reduce(e, 1)
+        ctx.idx = idx = np.arange(x.shape[0])
+        terms = np.log(s)
+        terms -= z[idx, target]
+        e /= s[:, None]
+        ctx.probs = e  # softmax(x), rows summing to 1
+        if per_row:
+            terms *= rows
+            return terms
+        if isinstance(rows, float):
+            return np.asarray(np.add.reduce(terms) * rows, dtype=x.dtype)
+        return np.asarray(np.dot(terms, rows.astype(x.dtype, copy=False)))
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved
-        m = x.shape[0]
-        rows = ctx.rows if ctx.per_row else np.broadcast_to(ctx.rows, (m,))
+        rows = ctx.rows
         if not _fn._Mode.grad:
-            xd = x._data
-            e = np.exp(xd - xd.max(1, keepdims=True))
-            e /= e.sum(1, keepdims=True)
-            e[np.arange(m), ctx.target] -= 1
-            scale = (g._data * rows).astype(xd.dtype, copy=False)
-            e *= scale[:, None]
-            return (Tensor._wrap(e),)
+            gd = g._data
+            if ctx.per_row or not isinstance(rows, float):
+                scale = (gd * rows).astype(x.dtype, copy=False)
+                out = ctx.probs * scale[:, None]
+            else:
+                scale = gd * rows
+                out = ctx.probs * scale
+            out[ctx.idx, ctx.target] -= scale
+            return (Tensor._wrap(out),)
+        m = x.shape[0]
         onehot = np.zeros(x.shape, dtype=x.dtype)
-        onehot[np.arange(m), ctx.target] = 1
-        coef = (g * Tensor._wrap(rows.astype(x.dtype))).reshape(m, 1)
+        onehot[ctx.idx, ctx.target] = 1
+        r = np.broadcast_to(np.asarray(rows, dtype=x.dtype), (m,))
+        coef = (g * Tensor._wrap(r)).reshape(m, 1)
         return ((x.softmax(1) - Tensor._wrap(onehot)) * coef,)
 
 
@@ -569,23 +583,32 @@ def _cross_entropy_rows(input: Tensor, t: np.ndarray, w: np.ndarray | None, igno
             f"{tuple(input.shape)}; expected target shape ({n},) (the input without its class "
             f"dim 1)"
         )
-    if t.size and (t.min() < 0 or t.max() >= c):
-        bad = (t != ignore_index) & ((t < 0) | (t >= c))
+    lo, hi = (t.min(), t.max()) if n else (0, 0)
+    valid = None
+    if lo >= 0 and hi < c and not 0 <= ignore_index < c:
+        all_valid, safe = True, t  # every target is a class: nothing to check or mask
+    else:
+        valid = t != ignore_index
+        bad = valid & ((t < 0) | (t >= c))
         if bad.any():
             raise ValueError(
                 f"cross_entropy: target class {int(t[bad][0])} is out of range for input of "
                 f"shape {tuple(input.shape)} with {c} classes; targets must be in [0, {c - 1}] "
                 f"(or equal ignore_index={ignore_index})"
             )
-    valid = t != ignore_index
-    all_valid = bool(valid.all())
-    safe = t if all_valid else np.where(valid, t, 0)
+        all_valid = bool(valid.all())
+        safe = t if all_valid else np.where(valid, t, 0)
+    rows: Any
     if w is None and all_valid:
-        rows = np.ones(n, dtype=np.float64)
+        rows = 1.0 / n if reduction == "mean" else 1.0
+        if reduction == "none":
+            rows = np.ones(n, dtype=np.float64)
     else:
-        rows = (w[safe].astype(np.float64) if w is not None else np.ones(n)) * valid
-    if reduction == "mean":
-        rows = rows / rows.sum()
+        rows = w[safe].astype(np.float64) if w is not None else np.ones(n)
+        if valid is not None and not all_valid:
+            rows = rows * valid
+        if reduction == "mean":
+            rows = rows / rows.sum()
     return _CrossEntropyRows.apply(input, target=safe, rows=rows, per_row=reduction == "none")
 
 

@@ -687,3 +687,49 @@ def test_diamond_graph_shared_subexpression():
         y = (h * h + h.sin() * h).sum()
         y.backward()
     close(npy(x.grad), npy(xt.grad), "diamond")
+
+
+def test_saved_output_makes_no_reference_cycle():
+    # tanh, exp, relu and sigmoid save their output; the graph must still be freed by reference
+    # counting alone (a cycle would wait for the garbage collector and pile up arrays).
+    import gc
+    import weakref
+
+    x = dl.tensor(np.linspace(-1, 1, 6), requires_grad=True)
+    gc.disable()
+    try:
+        y = x.tanh().exp().relu().sigmoid()
+        node = weakref.ref(y.grad_fn)
+        out_values = weakref.ref(y._data)
+        del y
+        assert node() is None and out_values() is None
+    finally:
+        gc.enable()
+
+
+def test_saved_output_still_double_differentiable_and_version_checked():
+    x, xt = pair([0.2, -0.7, 1.3])
+    for t in (x, xt):
+        y = t.tanh()
+        (g,) = (dl if t is x else torch).autograd.grad(y.sum(), t, create_graph=True)
+        g.sum().backward()
+    close(npy(x.grad), npy(xt.grad), "d²/dx² tanh through the rebuilt saved output")
+    y = x.tanh()
+    with dl.no_grad():
+        y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace.*output of TanhBackward"):
+        y.sum().backward()
+
+
+def test_backward_order_when_a_branch_is_recorded_late():
+    # z depends on a (early) and on b, recorded after a long detour from a: a's gradient must
+    # collect every contribution before a's node runs, whatever order they were recorded in.
+    x, xt = pair([0.4, -0.2])
+    for t in (x, xt):
+        a = t * 2.0
+        b = a
+        for _ in range(5):
+            b = b.sin() * 1.5
+        z = (a * b + a.exp()).sum()
+        z.backward()
+    close(npy(x.grad), npy(xt.grad), "late branch")

@@ -215,24 +215,32 @@ class Linear(Op):
 
     @staticmethod
     def forward(ctx, x, w, b=None):
-        y = np.matmul(x, w.T)
+        # ndarray.dot goes straight to BLAS for 2-D operands; matmul's ufunc dispatch costs
+        # more than the product itself at small sizes.
+        y = x.dot(w.T) if x.ndim == 2 else np.matmul(x, w.T)
         if b is not None:
             y += b
         return y
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.saved[:2]
+        saved = ctx.saved
+        x, w = saved[0], saved[1]
         p = ctx.parents
         has_b = len(p) == 3
         if not _M.grad:
             gd = g._data
-            g2 = gd.reshape(-1, gd.shape[-1])
+            xd = x._data
+            if gd.ndim == 2:
+                g2, x2 = gd, xd
+                gx = gd.dot(w._data) if p[0] is not None else None
+            else:
+                g2, x2 = gd.reshape(-1, gd.shape[-1]), xd.reshape(-1, xd.shape[-1])
+                gx = np.matmul(gd, w._data) if p[0] is not None else None
             return (
-                _w(np.matmul(gd, w._data)) if p[0] is not None else None,
-                _w(np.matmul(g2.T, x._data.reshape(-1, x._data.shape[-1])))
-                if p[1] is not None else None,
-            ) + ((_w(np.add.reduce(g2, axis=0)) if p[2] is not None else None,) if has_b else ())
+                None if gx is None else _w(gx),
+                _w(g2.T.dot(x2)) if p[1] is not None else None,
+            ) + ((_w(np.add.reduce(g2, 0)) if p[2] is not None else None,) if has_b else ())
         g2 = g.reshape(-1, g.shape[-1])
         gx = g.matmul(w) if p[0] is not None else None
         gw = g2.t().matmul(x.reshape(-1, x.shape[-1])) if p[1] is not None else None

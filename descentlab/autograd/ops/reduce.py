@@ -65,7 +65,7 @@ class _Extreme(Op):
         (a,) = ctx.saved
         x = a._data
         kshape = _keep_shape(x.shape, ctx.dim)
-        out = ctx.out._data.reshape(kshape)
+        out = ctx.out_data.reshape(kshape)
         if ctx.evenly:
             mask = (x == out).astype(x.dtype)
             mask /= mask.sum(axis=ctx.dim, keepdims=True)
@@ -201,10 +201,10 @@ class Softmax(Op):
 
     @staticmethod
     def backward(ctx, g):
-        y = ctx.out
         if not _fn._Mode.grad:
-            yd, gd = y._data, g._data
+            yd, gd = ctx.out_data, g._data
             return (_wrap(yd * (gd - (gd * yd).sum(ctx.dim, keepdims=True))),)
+        y = ctx.out
         return (y * (g - (g * y).sum(ctx.dim, keepdim=True)),)
 
 
@@ -224,5 +224,5 @@ class LogSoftmax(Op):
     def backward(ctx, g):
         if not _fn._Mode.grad:
             gd = g._data
-            return (_wrap(gd - np.exp(ctx.out._data) * gd.sum(ctx.dim, keepdims=True)),)
+            return (_wrap(gd - np.exp(ctx.out_data) * gd.sum(ctx.dim, keepdims=True)),)
         return (g - ctx.out.exp() * g.sum(ctx.dim, keepdim=True),)

@@ -31,7 +31,7 @@ class Exp(Op):
     @staticmethod
     def backward(ctx, g):
         if not _fn._Mode.grad:
-            return (_wrap(g._data * ctx.out._data),)
+            return (_wrap(g._data * ctx.out_data),)
         return (g * ctx.out,)
 
 
@@ -116,10 +116,10 @@ class Tanh(Op):
 
     @staticmethod
     def backward(ctx, g):
-        y = ctx.out
         if not _fn._Mode.grad:
-            yd = y._data
+            yd = ctx.out_data
             return (_wrap(g._data * (1.0 - yd * yd)),)
+        y = ctx.out
         return (g * (1.0 - y * y),)
 
 
@@ -135,10 +135,10 @@ class Sigmoid(Op):
 
     @staticmethod
     def backward(ctx, g):
-        y = ctx.out
         if not _fn._Mode.grad:
-            yd = y._data
+            yd = ctx.out_data
             return (_wrap(g._data * yd * (1.0 - yd)),)
+        y = ctx.out
         return (g * y * (1.0 - y),)
 
 
@@ -155,8 +155,8 @@ class Relu(Op):
     def backward(ctx, g):
         # out ≥ 0, so sign(out) is the 0/1 mask in the right dtype, in one pass
         if not _fn._Mode.grad:
-            return (_wrap(g._data * np.sign(ctx.out._data)),)
-        return (g * _wrap(np.sign(ctx.out._data)),)
+            return (_wrap(g._data * np.sign(ctx.out_data)),)
+        return (g * _wrap(np.sign(ctx.out_data)),)
 
 
 class Abs(Op):
