@@ -178,12 +178,17 @@ class Node:
     n_outputs = 1
     retained = None
     hooks = None
+    special = False  # hooks, retained grads or several outputs: backward takes the slow path
 
     def __init__(self, op: type, inputs: Sequence[Any]) -> None:
         self.op = op
         self.key = -next(_SEQ)  # heap key: later nodes (higher sequence numbers) run first
-        self.parents = [t._edge() if t._requires_grad else None for t in inputs]
-        self.metas = [(t._data.shape, t._data.dtype) for t in inputs]
+        self.parents = parents = []
+        self.metas = metas = []
+        for t in inputs:
+            d = t._data
+            parents.append(t._edge() if t._requires_grad else None)
+            metas.append((d.shape, d.dtype))
         if op.save_inputs:
             self._saved = inputs
             self._versions = [t._vbox[0] for t in inputs]
@@ -254,15 +259,15 @@ class Node:
         if self.hooks is None:
             self.hooks = []
         self.hooks.append(hook)
+        self.special = True
 
     def release(self) -> None:
         # Small metadata (shapes, dims) stays; the saved tensors go, as in PyTorch.
-        if self._saved is not None or self._out_data is not None:
-            self._saved = None
-            self._out_data = None
-            self.freed = True
-            for name in self.op.frees:
-                setattr(self, name, None)
+        self._saved = None
+        self._out_data = None
+        self.freed = True
+        for name in self.op.frees:
+            setattr(self, name, None)
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
@@ -322,27 +327,54 @@ class Op:
 
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
-        # The hot path of every op: keep it to a handful of attribute reads.
+        # The hot path of every op. Unary and binary ops (nearly all calls) build their node
+        # inline, without Node.__init__'s loops; the arrays are what NumPy itself checks.
         try:
-            if _Mode.grad:
+            n = len(inputs)
+            if not _Mode.grad:
+                arr = cls.forward(_NULL, *[t._data for t in inputs], **kwargs)
+                ctx = None
+            elif n == 2:
+                a, b = inputs
+                ra, rb = a._requires_grad, b._requires_grad
+                da, db = a._data, b._data
+                if ra or rb:
+                    ctx = _new(Node)
+                    ctx.op = cls
+                    ctx.key = -next(_SEQ)
+                    ctx.parents = [a._edge() if ra else None, b._edge() if rb else None]
+                    ctx.metas = [(da.shape, da.dtype), (db.shape, db.dtype)]
+                    if cls.save_inputs:
+                        ctx._saved = inputs
+                        ctx._versions = [a._vbox[0], b._vbox[0]]
+                    arr = cls.forward(ctx, da, db, **kwargs)
+                else:
+                    arr = cls.forward(_NULL, da, db, **kwargs)
+                    ctx = None
+            elif n == 1:
+                (a,) = inputs
+                da = a._data
+                if a._requires_grad:
+                    ctx = _new(Node)
+                    ctx.op = cls
+                    ctx.key = -next(_SEQ)
+                    ctx.parents = [a._edge()]
+                    ctx.metas = [(da.shape, da.dtype)]
+                    if cls.save_inputs:
+                        ctx._saved = inputs
+                        ctx._versions = [a._vbox[0]]
+                    arr = cls.forward(ctx, da, **kwargs)
+                else:
+                    arr = cls.forward(_NULL, da, **kwargs)
+                    ctx = None
+            else:
+                ctx = None
                 for t in inputs:
                     if t._requires_grad:
+                        ctx = Node(cls, inputs)
                         break
-                else:
-                    out = _wrap(cls.forward(_NULL, *[t._data for t in inputs], **kwargs))
-                    if _Mode.anomaly:
-                        _check_forward(cls, inputs, out)
-                    return out
-                ctx = Node(cls, inputs)
-                out = _wrap(cls.forward(ctx, *[t._data for t in inputs], **kwargs))
-                out._ctx = ctx
-                out._requires_grad = True
-                if cls.save_output:
-                    ctx._out_data = out._data
-                    ctx._out_vbox = out._vbox
-                    ctx._out_version = 0
-            else:
-                out = _wrap(cls.forward(_NULL, *[t._data for t in inputs], **kwargs))
+                arr = cls.forward(_NULL if ctx is None else ctx, *[t._data for t in inputs],
+                                  **kwargs)
         except ValueError as e:
             if "broadcast" not in str(e):
                 raise
@@ -352,9 +384,22 @@ class Op:
                 f"equal or 1 in every dimension, aligned from the right. Reshape or unsqueeze one "
                 f"operand."
             ) from None
+        out = _new(Tensor)
+        out._data = arr
+        out._vbox = vbox = [0]
+        if ctx is not None:
+            out._ctx = ctx
+            out._requires_grad = True
+            if cls.save_output:
+                ctx._out_data = arr
+                ctx._out_vbox = vbox
+                ctx._out_version = 0
         if _Mode.anomaly:
             _check_forward(cls, inputs, out)
         return out
+
+
+_new = object.__new__
 
 
 def _check_forward(op: type, inputs: Sequence[Any], out: Any) -> None:
@@ -449,6 +494,7 @@ class Function:
         op = _FunctionOp(cls, ctx)
         node = Node(op, tensor_args)  # type: ignore[arg-type]
         node.n_outputs = len(outs)
+        node.special = len(outs) != 1
         node.out_metas = [(o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outs]
         node.arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
         ctx._node = node
@@ -516,14 +562,14 @@ def run_backward(
     # gradient that is one of these (or a view) must be copied before a leaf keeps it.
     handed = {id(g._data) for g in root_grads}
     pop, push = heapq.heappop, heapq.heappush
+    slow_all = capture is not None or _Mode.anomaly
     prev_mode = _Mode.grad
     _Mode.grad = create_graph
     try:
         while heap:
             node = pop(heap)[1]
             g = grads.pop(node)
-            if (node.hooks is not None or node.retained is not None or capture is not None
-                    or _Mode.anomaly or node.n_outputs != 1):
+            if slow_all or node.special:
                 in_grads = _backward_slow(node, g, capture, handed, create_graph)
             else:
                 in_grads = node.op.backward(node, g)
@@ -550,14 +596,24 @@ def run_backward(
                 else:
                     _deliver(grads, heap, leaves, parent, p[1], g)
             if not retain_graph and (node._saved is not None or node._out_data is not None):
-                node.release()
+                node._saved = node._out_data = None  # as node.release(), inline (hot)
+                node.freed = True
+                if node.op.frees:
+                    node.release()
         for acc, g in leaves.items():
             if acc.hooks:
                 g = _apply_hooks(acc.hooks, [g])[0]
             if capture is not None:
                 _capture(capture, acc, [g])
-            else:
-                _accumulate(acc.variable, g, handed, create_graph)
+                continue
+            t = acc.variable
+            arr = g._data
+            if (create_graph or t._grad is not None or t._hooks or g._ctx is not None
+                    or id(arr) in handed or not arr.flags.writeable or arr.base is not None):
+                _accumulate(t, g, handed, create_graph)
+            else:  # the common case of _accumulate: a fresh array for an empty .grad
+                handed.add(id(arr))
+                t._grad = g if type(g) is Tensor else Tensor._wrap(arr)
     finally:
         _Mode.grad = prev_mode
     return capture

@@ -131,6 +131,7 @@ class Tensor:
         if self._ctx.retained is None:
             self._ctx.retained = {}
         self._ctx.retained[self._oidx] = self
+        self._ctx.special = True
 
     @property
     def retains_grad(self) -> bool:

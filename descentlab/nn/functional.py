@@ -99,13 +99,15 @@ def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x·Wᵀ + b, with W of shape (out_features, in_features)."""
-    if input.shape[-1] != weight.shape[-1]:
+    xd, wd = input._data, weight._data
+    if xd.ndim == 0 or wd.ndim == 0 or xd.shape[-1] != wd.shape[-1]:
         raise ValueError(
-            f"linear: input has {input.shape[-1]} features in its last dim (shape "
+            f"linear: input has {xd.shape[-1] if xd.ndim else 0} features in its last dim (shape "
             f"{tuple(input.shape)}) but the weight of shape {tuple(weight.shape)} expects "
-            f"{weight.shape[-1]}; fix in_features or reshape/flatten the input"
+            f"{wd.shape[-1] if wd.ndim else 0}; fix in_features or reshape/flatten the input"
         )
-    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+    if xd.dtype is not wd.dtype and xd.dtype != wd.dtype or (
+            bias is not None and bias._data.dtype != wd.dtype):
         raise RuntimeError(
             f"linear: input is {input.dtype} but the layer's weight is {weight.dtype}; convert "
             f"one of them (x.to({weight.dtype}) or model.to({input.dtype}))"
@@ -520,6 +522,20 @@ def nll_loss(
     return _nll(lp, t, w, ignore_index, reduction, batch_shape)
 
 
+_ARANGES: dict = {}
+
+
+def _arange(n: int) -> np.ndarray:
+    """A shared read-only 0..n−1 (row indices of a batch; batch sizes repeat)."""
+    a = _ARANGES.get(n)
+    if a is None:
+        if len(_ARANGES) > 64:
+            _ARANGES.clear()
+        a = _ARANGES[n] = np.arange(n)
+        a.flags.writeable = False
+    return a
+
+
 class _CrossEntropyRows(_Op):
     """Σ_n r_n·(logsumexp(x_n) − x[n, y_n]) over rows of (M, C) logits (or the per-row terms),
     with r_n the row weights (class weight, 0 for ignored rows, the mean's 1/Σw folded in; one
@@ -538,7 +554,7 @@ class _CrossEntropyRows(_Op):
         z = x - np.maximum.reduce(x, 1, keepdims=True)
         e = np.exp(z)
         s = np.add.reduce(e, 1)
-        ctx.idx = idx = np.arange(x.shape[0])
+        ctx.idx = idx = _arange(x.shape[0])
         terms = np.log(s)
         terms -= z[idx, target]
         e /= s[:, None]
@@ -583,7 +599,7 @@ def _cross_entropy_rows(input: Tensor, t: np.ndarray, w: np.ndarray | None, igno
             f"{tuple(input.shape)}; expected target shape ({n},) (the input without its class "
             f"dim 1)"
         )
-    lo, hi = (t.min(), t.max()) if n else (0, 0)
+    lo, hi = (np.minimum.reduce(t), np.maximum.reduce(t)) if n else (0, 0)
     valid = None
     if lo >= 0 and hi < c and not 0 <= ignore_index < c:
         all_valid, safe = True, t  # every target is a class: nothing to check or mask

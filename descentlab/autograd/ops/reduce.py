@@ -35,7 +35,9 @@ class Sum(Op):
         if not _fn._Mode.grad:
             gd = g._data
             if gd.size == 1:  # a full reduction: a fresh filled array beats a broadcast view
-                return (_wrap(np.full(ctx.in_shape, gd.reshape(()), dtype=gd.dtype)),)
+                out = np.empty(ctx.in_shape, gd.dtype)
+                out.fill(gd.reshape(()))
+                return (_wrap(out),)
             kept = gd.reshape(_keep_shape(ctx.in_shape, ctx.dim))
             return (_wrap(np.broadcast_to(kept, ctx.in_shape)),)
         kept = Reshape.apply(g, shape=_keep_shape(ctx.in_shape, ctx.dim))
