@@ -13,10 +13,12 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import median_time, print_table  # noqa: E402
+from common import median_time, paired_median_times, print_table  # noqa: E402
 
 import descentlab as dl  # noqa: E402
 from descentlab import optim  # noqa: E402
+from descentlab.optim import _onepass  # noqa: E402
+from descentlab.optim.first_order import PARALLEL_MIN  # noqa: E402
 
 CASES = {"one 10M param": [10_000_000], "1000 params x 1000": [1000] * 1000}
 OPTS = {"Adam": dict(lr=1e-3), "SGD momentum": dict(lr=1e-3, momentum=0.9)}
@@ -43,24 +45,30 @@ def run(quick: bool) -> list[dict]:
     """One row per (optimizer, case): descentlab ms, torch default/foreach/fused ms, ratios."""
     import torch
 
-    repeats = 3 if quick else 7
+    torch.set_num_threads(os.cpu_count() or 1)
+    repeats = 5 if quick else 11
     rows = []
     for oname, kw in OPTS.items():
         for cname, sizes in CASES.items():
-            mine = getattr(optim, oname.split()[0])(_params(sizes, "dl"), **kw)
-            dl_ms = median_time(mine.step, repeats=repeats) * 1e3
-            torch_ms = {}
-            for variant in ("default", "foreach", "fused"):
-                extra = {} if variant == "default" else {variant: True}
-                ref = getattr(torch.optim, oname.split()[0])(_params(sizes, "torch"), **kw, **extra)
-                torch_ms[variant] = median_time(ref.step, repeats=repeats) * 1e3
+            cls = oname.split()[0]
+            mine = getattr(optim, cls)(_params(sizes, "dl"), **kw)
+            ref = getattr(torch.optim, cls)(_params(sizes, "torch"), **kw)
+            # Ours against torch's default in alternating batches (drifts hit both alike).
+            t_mine, t_ref = paired_median_times(mine.step, ref.step, repeats=repeats,
+                                                target_s=0.1)
+            dl_ms, torch_ms = t_mine * 1e3, {"default": t_ref * 1e3}
+            for variant in ("foreach", "fused"):
+                other = getattr(torch.optim, cls)(_params(sizes, "torch"), **kw, **{variant: True})
+                torch_ms[variant] = median_time(other.step, repeats=repeats) * 1e3
             rows.append({
                 "name": f"{oname}: {cname}", "descentlab_ms": dl_ms,
                 "torch_ms": torch_ms["default"], "ratio": dl_ms / torch_ms["default"],
                 "torch_foreach_ms": torch_ms["foreach"], "torch_fused_ms": torch_ms["fused"],
                 "ratio_fused": dl_ms / torch_ms["fused"],
                 "note": (f"foreach {torch_ms['foreach']:.2f} ms, fused {torch_ms['fused']:.2f} ms"
-                         f" (x{dl_ms / torch_ms['fused']:.2f} of fused)"),
+                         f" (x{dl_ms / torch_ms['fused']:.2f} of fused)"
+                         + (", one-pass kernel" if max(sizes) >= PARALLEL_MIN
+                            and _onepass.kernel(cls.lower()) else "")),
             })
     return rows
 

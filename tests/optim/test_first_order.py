@@ -166,6 +166,60 @@ def test_large_parameter_is_chunked_identically() -> None:
     assert np.array_equal(run(True), run(False))
 
 
+ONEPASS_VARIANTS = [("SGD", kw) for kw in [
+    dict(), dict(momentum=0.9), dict(momentum=0.9, nesterov=True),
+    dict(momentum=0.8, dampening=0.3), dict(momentum=0.9, weight_decay=1e-2),
+    dict(momentum=0.9, weight_decay=1e-2, maximize=True), dict(maximize=True),
+    dict(weight_decay=5e-3), dict(momentum=0.7, nesterov=True, weight_decay=1e-3, maximize=True),
+]] + [("Adam", kw) for kw in [
+    dict(), dict(betas=(0.3, 0.99)), dict(weight_decay=1e-2), dict(amsgrad=True),
+    dict(maximize=True, weight_decay=1e-2), dict(eps=1e-3, betas=(0.8, 0.9), amsgrad=True),
+]] + [("AdamW", kw) for kw in [dict(), dict(amsgrad=True, maximize=True, weight_decay=0.1)]]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,kw", ONEPASS_VARIANTS,
+                         ids=[f"{n}-{kw}" for n, kw in ONEPASS_VARIANTS])
+def test_one_pass_kernel_equals_numpy_rule(name: str, kw: dict, dtype, monkeypatch) -> None:
+    """The compiled one-pass updates (parameters over PARALLEL_MIN elements, numba installed)
+    give the NumPy rule's numbers bit for bit, on the first step and later ones."""
+    pytest.importorskip("numba")
+    from descentlab.optim import _onepass
+    from descentlab.optim.first_order import PARALLEL_MIN
+
+    rng = np.random.default_rng(3)
+    n = PARALLEL_MIN + 1001
+    w0 = rng.standard_normal(n).astype(dtype)
+    grads = [rng.standard_normal(n).astype(dtype) for _ in range(3)]
+
+    def run(onepass: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        monkeypatch.setattr(_onepass, "_KERNELS", None if onepass else {})
+        w = dl.tensor(w0.copy(), requires_grad=True)
+        opt = getattr(optim, name)([w], lr=0.05, **kw)
+        for g in grads:
+            w.grad = dl.tensor(g)
+            opt.step()
+        state = {k: v.numpy().copy() for k, v in opt.state[w].items()}
+        return w.detach().numpy().copy(), state
+
+    monkeypatch.delenv("DESCENTLAB_ONEPASS", raising=False)
+    (w1, s1), (w2, s2) = run(True), run(False)
+    assert _onepass.kernel(name.lower().rstrip("w")) is None  # the reference used NumPy
+    monkeypatch.setattr(_onepass, "_KERNELS", None)
+    assert _onepass.kernel(name.lower().rstrip("w")) is not None
+    assert w1.dtype == dtype and np.array_equal(w1, w2)
+    assert s1.keys() == s2.keys() and all(np.array_equal(s1[k], s2[k]) for k in s1)
+    assert not np.array_equal(w1, w0)
+
+
+def test_one_pass_kernels_can_be_turned_off(monkeypatch) -> None:
+    from descentlab.optim import _onepass
+
+    monkeypatch.setenv("DESCENTLAB_ONEPASS", "0")
+    monkeypatch.setattr(_onepass, "_KERNELS", None)
+    assert _onepass.kernel("sgd") is None
+
+
 @pytest.mark.parametrize("lr,kind", [(0.4, "monotone"), (0.6, "oscillating"), (1.2, "diverging")])
 def test_gd_on_quadratic(lr: float, kind: str) -> None:
     """f(w) = w²: w_k = (1 − 2α)^k (to rounding: each step rounds w − α·2w once)."""
@@ -316,6 +370,28 @@ def test_nan_gradient_names_the_parameter(flat: bool) -> None:
     with pytest.raises(RuntimeError, match="parameter 1 .* param group 0 contains NaN"):
         opt.step()
     assert np.array_equal(P[0].detach().numpy(), np.zeros(3))  # nothing was updated
+
+
+@pytest.mark.parametrize("onepass", [True, False])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_nonfinite_gradient_of_a_large_parameter_updates_nothing(bad, onepass,
+                                                                  monkeypatch) -> None:
+    from descentlab.optim import _onepass
+    from descentlab.optim.first_order import PARALLEL_MIN
+
+    if onepass:
+        pytest.importorskip("numba")
+    monkeypatch.setattr(_onepass, "_KERNELS", None if onepass else {})
+    monkeypatch.delenv("DESCENTLAB_ONEPASS", raising=False)
+    w0 = np.random.default_rng(5).standard_normal(PARALLEL_MIN + 7)
+    p = dl.tensor(w0.copy(), requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    g = np.ones_like(w0)
+    g[-3] = bad  # in the last span: earlier spans must not have been stepped either
+    p.grad = dl.tensor(g)
+    with pytest.raises(RuntimeError, match="parameter 0 .* contains NaN or inf"):
+        opt.step()
+    assert np.array_equal(p.detach().numpy(), w0)
 
 
 def test_zero_grad() -> None:
