@@ -522,16 +522,17 @@ def nll_loss(
     return _nll(lp, t, w, ignore_index, reduction, batch_shape)
 
 
-_ARANGES: dict = {}
+_OFFSETS: dict = {}
 
 
-def _arange(n: int) -> np.ndarray:
-    """A shared read-only 0..n−1 (row indices of a batch; batch sizes repeat)."""
-    a = _ARANGES.get(n)
+def _row_offsets(m: int, c: int) -> np.ndarray:
+    """Shared read-only [0, c, 2c, …]: row n's entry of class y is element n·c + y of the flat
+    (m, c) array, and a flat gather or scatter is several times cheaper than x[rows, cols]."""
+    a = _OFFSETS.get((m, c))
     if a is None:
-        if len(_ARANGES) > 64:
-            _ARANGES.clear()
-        a = _ARANGES[n] = np.arange(n)
+        if len(_OFFSETS) > 64:
+            _OFFSETS.clear()
+        a = _OFFSETS[(m, c)] = np.arange(0, m * c, c)
         a.flags.writeable = False
     return a
 
@@ -550,13 +551,20 @@ class _CrossEntropyRows(_Op):
 
     @staticmethod
     def forward(ctx, x, target, rows, per_row):
+        m, c = x.shape
         ctx.target, ctx.rows, ctx.per_row = target, rows, per_row
-        z = x - np.maximum.reduce(x, 1, keepdims=True)
+        if 1 < c <= 4:  # a few classes: column maxima beat the axis reduction
+            top = np.maximum(x[:, 0], x[:, 1])
+            for j in range(2, c):
+                np.maximum(top, x[:, j], out=top)
+        else:
+            top = np.maximum.reduce(x, 1)
+        z = x - top[:, None]
         e = np.exp(z)
-        s = np.add.reduce(e, 1)
-        ctx.idx = idx = _arange(x.shape[0])
+        s = e.dot(_ops.ones_vector(c, e.dtype))  # row sums as one BLAS call
+        ctx.flat = flat = _row_offsets(m, c) + target
         terms = np.log(s)
-        terms -= z[idx, target]
+        terms -= z.reshape(-1)[flat]
         e /= s[:, None]
         ctx.probs = e  # softmax(x), rows summing to 1
         if per_row:
@@ -578,11 +586,11 @@ class _CrossEntropyRows(_Op):
             else:
                 scale = gd * rows
                 out = ctx.probs * scale
-            out[ctx.idx, ctx.target] -= scale
+            out.reshape(-1)[ctx.flat] -= scale
             return (Tensor._wrap(out),)
         m = x.shape[0]
         onehot = np.zeros(x.shape, dtype=x.dtype)
-        onehot[ctx.idx, ctx.target] = 1
+        onehot.reshape(-1)[ctx.flat] = 1
         r = np.broadcast_to(np.asarray(rows, dtype=x.dtype), (m,))
         coef = (g * Tensor._wrap(r)).reshape(m, 1)
         return ((x.softmax(1) - Tensor._wrap(onehot)) * coef,)

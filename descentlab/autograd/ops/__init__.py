@@ -14,6 +14,7 @@ from .arith import (
     PowScalar,
     Sub,
     SumTo,
+    ones_vector,
 )
 from .reduce import CumSum, Flip, LogSoftmax, LogSumExp, Max, Min, Prod, Softmax, Sum
 from .select import Clamp, Maximum, Minimum, Where
