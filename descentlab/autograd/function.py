@@ -560,7 +560,8 @@ def run_backward(
         _deliver(grads, heap, leaves, node, idx, g)
     # Arrays already stored in some .grad during this pass, plus the caller's root gradients: a
     # gradient that is one of these (or a view) must be copied before a leaf keeps it.
-    handed = {id(g._data) for g in root_grads}
+    handed = {id(root_grads[0]._data)} if len(root_grads) == 1 else {
+        id(g._data) for g in root_grads}
     pop, push = heapq.heappop, heapq.heappush
     slow_all = capture is not None or _Mode.anomaly
     prev_mode = _Mode.grad

@@ -87,16 +87,18 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: "Tensor | None") -> None:
-        if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(
-                    f"assigned grad must be a Tensor or None, got {type(value).__name__}"
-                )
-            if value._data.shape != self._data.shape:
-                raise RuntimeError(
-                    f"assigned grad has data of a different size: grad shape "
-                    f"{tuple(value.shape)} vs tensor shape {tuple(self.shape)}"
-                )
+        if value is None:  # zero_grad's and every training loop's call: keep it short
+            self._grad = None
+            return
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"assigned grad must be a Tensor or None, got {type(value).__name__}"
+            )
+        if value._data.shape != self._data.shape:
+            raise RuntimeError(
+                f"assigned grad has data of a different size: grad shape "
+                f"{tuple(value.shape)} vs tensor shape {tuple(self.shape)}"
+            )
         self._grad = value
 
     @property

@@ -607,9 +607,12 @@ def _cross_entropy_rows(input: Tensor, t: np.ndarray, w: np.ndarray | None, igno
             f"{tuple(input.shape)}; expected target shape ({n},) (the input without its class "
             f"dim 1)"
         )
-    lo, hi = (np.minimum.reduce(t), np.maximum.reduce(t)) if n else (0, 0)
     valid = None
-    if lo >= 0 and hi < c and not 0 <= ignore_index < c:
+    if t.dtype.kind == "i":  # negative targets wrap to huge unsigned values: one max checks both
+        in_range = n == 0 or int(np.maximum.reduce(t.view(t.dtype.str.replace("i", "u")))) < c
+    else:
+        in_range = n == 0 or int(np.maximum.reduce(t)) < c
+    if in_range and not 0 <= ignore_index < c:
         all_valid, safe = True, t  # every target is a class: nothing to check or mask
     else:
         valid = t != ignore_index
