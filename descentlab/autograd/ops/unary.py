@@ -142,6 +142,9 @@ class Sigmoid(Op):
         return (g * y * (1.0 - y),)
 
 
+_ZEROS: dict = {}
+
+
 class Relu(Op):
     """max(a, 0);  ∂/∂a = g·[a > 0]."""
 
@@ -149,7 +152,10 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx, a):
-        return np.maximum(a, 0)
+        zero = _ZEROS.get(a.dtype)  # a typed 0 skips converting a Python int on every call
+        if zero is None:
+            zero = _ZEROS[a.dtype] = a.dtype.type(0)
+        return np.maximum(a, zero)
 
     @staticmethod
     def backward(ctx, g):
