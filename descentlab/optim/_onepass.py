@@ -15,6 +15,7 @@ elements, so small problems never pay the one-off compile.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -26,13 +27,24 @@ def _build() -> dict[str, Callable[..., None]]:
     if os.environ.get("DESCENTLAB_ONEPASS", "1").strip() in ("0", "false", "no", "off"):
         return {}
     try:
-        from numba import njit
+        import numba  # noqa: F401
     except ImportError:
         return {}
+    try:
+        return _compile(cache=True)
+    except RuntimeError:  # no writable cache directory for numba: compile per process
+        return _compile(cache=False)
+
+
+def _compile(cache: bool) -> dict[str, Callable[..., None]]:
+    from numba import njit as _njit
+
+    def njit(**kw: Any) -> Callable:
+        return _njit(cache=cache, **kw)
 
     # nogil: the optimizer runs one span per core in its own thread pool; cache: compile once;
     # error_model="numpy": IEEE division as in NumPy (Python's zero check stops vectorizing).
-    @njit(nogil=True, cache=True, error_model="numpy")
+    @njit(nogil=True, error_model="numpy")
     def sgd(p, g, buf, neg_lr, momentum, keep, weight_decay, maximize, first, nesterov,
             damped):  # pragma: no cover - compiled
         # Mirrors rules.sgd: g ← ±g + λ·w; b ← g | μ·b + (1−τ)·g; d ← g + μ·b | b; w ← w + (−α)·d
@@ -68,7 +80,7 @@ def _build() -> dict[str, Callable[..., None]]:
                 d = gi
             p[i] = p[i] + d * neg_lr
 
-    @njit(nogil=True, cache=True, error_model="numpy")
+    @njit(nogil=True, error_model="numpy")
     def adam(p, g, m, v, vmax, keep_w, weight_decay, decoupled, maximize, lerp_low, w1, w1c,
              beta2, one_minus_beta2, amsgrad, bc2_sqrt, eps, neg_step):  # pragma: no cover
         # Mirrors rules.adam: decay; m ← lerp(m, g, 1−β1); v ← β2·v + ((1−β2)·g)·g;
@@ -107,7 +119,7 @@ def _build() -> dict[str, Callable[..., None]]:
             p[i] = pi + mi / (np.sqrt(vi) / bc2_sqrt + eps) * neg_step
 
     # reassoc only (not nnan/ninf): the sum may be vectorized, x − x is not folded to 0.
-    @njit(nogil=True, cache=True, error_model="numpy", fastmath={"reassoc"})
+    @njit(nogil=True, error_model="numpy", fastmath={"reassoc"})
     def nonfinite_sum(g):  # pragma: no cover - compiled
         # x − x is 0 for every finite x and NaN for ±inf and NaN, so the sum is 0 iff all finite
         acc = g[0] - g[0]
@@ -118,12 +130,48 @@ def _build() -> dict[str, Callable[..., None]]:
     return {"sgd": sgd, "adam": adam, "nonfinite_sum": nonfinite_sum}
 
 
-def kernel(name: str) -> Callable[..., None] | None:
-    """The compiled one-pass kernel for rule ``name``, or None (no numba, or turned off)."""
+_READY: dict[tuple[str, np.dtype], bool] = {}
+
+
+def kernel(name: str, dtype: Any = None) -> Callable[..., None] | None:
+    """The compiled one-pass kernel for rule ``name``, or None (no numba, or turned off).
+
+    With ``dtype``, the kernel is first compiled and run once on a one-element array of that
+    dtype; if that fails (a numba or LLVM problem on this machine), a warning says so and None
+    is returned from then on, so the optimizer keeps working on the NumPy rule.
+    """
     global _KERNELS
     if _KERNELS is None:
         _KERNELS = _build()
-    return _KERNELS.get(name)
+    kern = _KERNELS.get(name)
+    if kern is None or dtype is None:
+        return kern
+    if np.dtype(dtype) not in (np.float32, np.float64):  # the kernels' dtypes; others use NumPy
+        return None
+    key = (name, np.dtype(dtype))
+    ok = _READY.get(key)
+    if ok is None:
+        ok = _READY[key] = _try(name, kern, np.dtype(dtype))
+    return kern if ok else None
+
+
+def _try(name: str, kern: Callable[..., None], dtype: np.dtype) -> bool:
+    one = np.zeros(1, dtype)
+    try:
+        if name == "sgd":
+            sgd_span(kern, one.copy(), one.copy(), {"momentum_buffer": one.copy()}, 2.0, lr=0.1,
+                     momentum=0.9)
+        elif name == "adam":
+            adam_span(kern, one.copy(), one.copy(), {"exp_avg": one.copy(),
+                                                     "exp_avg_sq": one.copy()}, 1.0, lr=0.1)
+        else:
+            kern(one)
+    except Exception as e:  # noqa: BLE001 - any compile/run failure means: use NumPy
+        warnings.warn(f"descentlab: the one-pass {name} kernel does not work here "
+                      f"({type(e).__name__}: {e}); using the NumPy rule instead", RuntimeWarning,
+                      stacklevel=3)
+        return False
+    return True
 
 
 def sgd_span(kern: Callable[..., None], p: np.ndarray, g: np.ndarray, state: dict[str, Any],

@@ -56,7 +56,7 @@ def _all_finite(grad: np.ndarray) -> bool:
     g·g is finite exactly when every gᵢ is, unless finite entries overflow the sum, which only
     costs the exact elementwise check. With the one-pass kernels, Σ(gᵢ − gᵢ) (0 or NaN) instead.
     """
-    kern = _onepass.kernel("nonfinite_sum") if grad.size >= PARALLEL_MIN else None
+    kern = _onepass.kernel("nonfinite_sum", grad.dtype) if grad.size >= PARALLEL_MIN else None
 
     def sq_norm(span: tuple[int, int]) -> float:
         g = grad[span[0]:span[1]]
@@ -286,9 +286,9 @@ class _RuleOptimizer(Optimizer):
         p1, g1 = param.reshape(-1), grad.reshape(-1)
         arrays = {k: v.reshape(-1) for k, v in state.items() if isinstance(v, np.ndarray)}
         spans = _spans(n)
-        kern = (_onepass.kernel(self._onepass_name)
-                if self._onepass_name and n >= PARALLEL_MIN else None)
-        if kern is not None and param.dtype.kind == "f" and all(
+        kern = (_onepass.kernel(self._onepass_name, param.dtype)
+                if self._onepass_name and n >= PARALLEL_MIN and param.dtype.kind == "f" else None)
+        if kern is not None and all(
                 v.flags.c_contiguous and v.dtype == param.dtype for v in arrays.values()):
             # One pass over memory per step (see _onepass): same numbers, a third of the traffic.
             new = dict(state)

@@ -194,6 +194,7 @@ def test_one_pass_kernel_equals_numpy_rule(name: str, kw: dict, dtype, monkeypat
 
     def run(onepass: bool) -> tuple[np.ndarray, np.ndarray | None]:
         monkeypatch.setattr(_onepass, "_KERNELS", None if onepass else {})
+        monkeypatch.setattr(_onepass, "_READY", {})
         w = dl.tensor(w0.copy(), requires_grad=True)
         opt = getattr(optim, name)([w], lr=0.05, **kw)
         for g in grads:
@@ -210,6 +211,25 @@ def test_one_pass_kernel_equals_numpy_rule(name: str, kw: dict, dtype, monkeypat
     assert w1.dtype == dtype and np.array_equal(w1, w2)
     assert s1.keys() == s2.keys() and all(np.array_equal(s1[k], s2[k]) for k in s1)
     assert not np.array_equal(w1, w0)
+
+
+def test_a_broken_one_pass_kernel_falls_back_to_numpy_with_a_warning(monkeypatch) -> None:
+    from descentlab.optim import _onepass
+    from descentlab.optim.first_order import PARALLEL_MIN
+
+    def broken(*args):
+        raise RuntimeError("LLVM said no")
+
+    monkeypatch.setattr(_onepass, "_KERNELS", {"sgd": broken})
+    monkeypatch.setattr(_onepass, "_READY", {})
+    g = np.random.default_rng(2).standard_normal(PARALLEL_MIN + 3)
+    w = dl.tensor(np.zeros_like(g), requires_grad=True)
+    opt = optim.SGD([w], lr=0.5, momentum=0.9)
+    w.grad = dl.tensor(g)
+    with pytest.warns(RuntimeWarning, match="one-pass sgd kernel does not work here.*LLVM"):
+        opt.step()
+    assert np.array_equal(w.detach().numpy(), -0.5 * g)
+    assert _onepass.kernel("sgd", np.float64) is None  # decided once
 
 
 def test_one_pass_kernels_can_be_turned_off(monkeypatch) -> None:
