@@ -367,6 +367,24 @@ class Op:
                 else:
                     arr = cls.forward(_NULL, da, **kwargs)
                     ctx = None
+            elif n == 3:  # Linear (x, W, b) and a few others
+                a, b, c = inputs
+                ra, rb, rc = a._requires_grad, b._requires_grad, c._requires_grad
+                da, db, dc = a._data, b._data, c._data
+                if ra or rb or rc:
+                    ctx = _new(Node)
+                    ctx.op = cls
+                    ctx.key = -next(_SEQ)
+                    ctx.parents = [a._edge() if ra else None, b._edge() if rb else None,
+                                   c._edge() if rc else None]
+                    ctx.metas = [(da.shape, da.dtype), (db.shape, db.dtype), (dc.shape, dc.dtype)]
+                    if cls.save_inputs:
+                        ctx._saved = inputs
+                        ctx._versions = [a._vbox[0], b._vbox[0], c._vbox[0]]
+                    arr = cls.forward(ctx, da, db, dc, **kwargs)
+                else:
+                    arr = cls.forward(_NULL, da, db, dc, **kwargs)
+                    ctx = None
             else:
                 ctx = None
                 for t in inputs:
