@@ -46,6 +46,19 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
+def _parallel(fn: Callable[[Any], Any], items: list) -> list:
+    """``[fn(x) for x in items]`` with items[1:] on the pool and items[0] on this thread (one
+    hand-off fewer than mapping them all: about 0.1 ms a step on large buffers)."""
+    if len(items) == 1:
+        return [fn(items[0])]
+    futures = [_pool().submit(fn, x) for x in items[1:]]
+    try:
+        first = fn(items[0])
+    finally:
+        rest = [f.result() for f in futures]  # always wait: no worker may outlive the step
+    return [first, *rest]
+
+
 def _workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
@@ -66,7 +79,7 @@ def _all_finite(grad: np.ndarray) -> bool:
             return float(np.dot(g, g))
 
     spans = _spans(grad.size)
-    sq = sq_norm(spans[0]) if len(spans) == 1 else sum(_pool().map(sq_norm, spans))
+    sq = sum(_parallel(sq_norm, spans))
     return bool(np.isfinite(sq)) or (kern is None and bool(np.isfinite(grad).all()))
 
 
@@ -299,10 +312,7 @@ class _RuleOptimizer(Optimizer):
                 self._onepass_span(kern, p1[s:e], g1[s:e], {k: v[s:e] for k, v in arrays.items()},
                                    new["step"], **hyper)
 
-            if len(spans) == 1:
-                run_kernel(spans[0])
-            else:
-                list(_pool().map(run_kernel, spans))
+            _parallel(run_kernel, spans)
             return new
 
         def run_span(worker: int) -> dict[str, Any]:
@@ -321,7 +331,7 @@ class _RuleOptimizer(Optimizer):
         if len(spans) == 1:
             sub = run_span(0)
         else:
-            sub = list(_pool().map(run_span, range(len(spans))))[-1]
+            sub = _parallel(run_span, list(range(len(spans))))[-1]
         sub.update({k: state[k] for k in arrays})
         return sub
 
