@@ -522,21 +522,6 @@ def nll_loss(
     return _nll(lp, t, w, ignore_index, reduction, batch_shape)
 
 
-_OFFSETS: dict = {}
-
-
-def _row_offsets(m: int, c: int) -> np.ndarray:
-    """Shared read-only [0, c, 2c, …]: row n's entry of class y is element n·c + y of the flat
-    (m, c) array, and a flat gather or scatter is several times cheaper than x[rows, cols]."""
-    a = _OFFSETS.get((m, c))
-    if a is None:
-        if len(_OFFSETS) > 64:
-            _OFFSETS.clear()
-        a = _OFFSETS[(m, c)] = np.arange(0, m * c, c)
-        a.flags.writeable = False
-    return a
-
-
 class _CrossEntropyRows(_Op):
     """Σ_n r_n·(logsumexp(x_n) − x[n, y_n]) over rows of (M, C) logits (or the per-row terms),
     with r_n the row weights (class weight, 0 for ignored rows, the mean's 1/Σw folded in; one
@@ -562,7 +547,7 @@ class _CrossEntropyRows(_Op):
         z = x - top[:, None]
         e = np.exp(z)
         s = e.dot(_ops.ones_vector(c, e.dtype))  # row sums as one BLAS call
-        ctx.flat = flat = _row_offsets(m, c) + target
+        ctx.flat = flat = _ops.row_offsets(m, c) + target
         terms = np.log(s)
         terms -= z.reshape(-1)[flat]
         e /= s[:, None]

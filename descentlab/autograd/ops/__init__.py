@@ -15,6 +15,7 @@ from .arith import (
     Sub,
     SumTo,
     ones_vector,
+    row_offsets,
 )
 from .reduce import CumSum, Flip, LogSoftmax, LogSumExp, Max, Min, Prod, Softmax, Sum
 from .select import Clamp, Maximum, Minimum, Where

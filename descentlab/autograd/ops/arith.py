@@ -18,20 +18,31 @@ def _w(arr):
     return _fn._wrap(arr)
 
 
-_ONES: dict = {}
+_CONSTANTS: dict = {}
+
+
+def _constant(key: tuple, make) -> np.ndarray:
+    """A small read-only array shared by every call with the same key (shapes repeat in training:
+    building it each step would cost more than the op it serves)."""
+    a = _CONSTANTS.get(key)
+    if a is None:
+        if len(_CONSTANTS) > 256:
+            _CONSTANTS.clear()
+        a = _CONSTANTS[key] = make()
+        a.flags.writeable = False
+    return a
 
 
 def ones_vector(n: int, dtype: np.dtype) -> np.ndarray:
-    """A shared read-only vector of n ones. ``ones_vector(N) @ g`` sums g's rows: a BLAS call,
-    several times cheaper than ``g.sum(0)``'s reduction machinery on small arrays."""
-    key = (n, dtype)
-    v = _ONES.get(key)
-    if v is None:
-        if len(_ONES) > 256:
-            _ONES.clear()
-        v = _ONES[key] = np.ones(n, dtype)
-        v.flags.writeable = False
-    return v
+    """n ones. ``ones_vector(N) @ g`` sums g's rows: a BLAS call, several times cheaper than
+    ``g.sum(0)``'s reduction machinery on small arrays."""
+    return _constant(("ones", n, dtype), lambda: np.ones(n, dtype))
+
+
+def row_offsets(m: int, c: int) -> np.ndarray:
+    """[0, c, 2c, …]: row n's entry of class y is element n·c + y of a flat (m, c) array, and a
+    flat gather or scatter is several times cheaper than x[rows, cols]."""
+    return _constant(("offsets", m, c), lambda: np.arange(0, m * c, c))
 
 
 class Add(Op):
