@@ -21,14 +21,14 @@ def _w(arr):
 _CONSTANTS: dict = {}
 
 
-def _constant(key: tuple, make) -> np.ndarray:
+def _constant(key: tuple, make, *args) -> np.ndarray:
     """A small read-only array shared by every call with the same key (shapes repeat in training:
     building it each step would cost more than the op it serves)."""
     a = _CONSTANTS.get(key)
     if a is None:
         if len(_CONSTANTS) > 256:
             _CONSTANTS.clear()
-        a = _CONSTANTS[key] = make()
+        a = _CONSTANTS[key] = make(*args)
         a.flags.writeable = False
     return a
 
@@ -36,13 +36,13 @@ def _constant(key: tuple, make) -> np.ndarray:
 def ones_vector(n: int, dtype: np.dtype) -> np.ndarray:
     """n ones. ``ones_vector(N) @ g`` sums g's rows: a BLAS call, several times cheaper than
     ``g.sum(0)``'s reduction machinery on small arrays."""
-    return _constant(("ones", n, dtype), lambda: np.ones(n, dtype))
+    return _constant(("ones", n, dtype), np.ones, n, dtype)
 
 
 def row_offsets(m: int, c: int) -> np.ndarray:
     """[0, c, 2c, …]: row n's entry of class y is element n·c + y of a flat (m, c) array, and a
     flat gather or scatter is several times cheaper than x[rows, cols]."""
-    return _constant(("offsets", m, c), lambda: np.arange(0, m * c, c))
+    return _constant(("offsets", m, c), np.arange, 0, m * c, c)
 
 
 class Add(Op):
