@@ -300,7 +300,7 @@ class _RuleOptimizer(Optimizer):
         arrays = {k: v.reshape(-1) for k, v in state.items() if isinstance(v, np.ndarray)}
         spans = _spans(n)
         kern = (_onepass.kernel(self._onepass_name, param.dtype)
-                if self._onepass_name and n >= PARALLEL_MIN and param.dtype.kind == "f" else None)
+                if self._onepass_name and n >= PARALLEL_MIN else None)
         if kern is not None and all(
                 v.flags.c_contiguous and v.dtype == param.dtype for v in arrays.values()):
             # One pass over memory per step (see _onepass): same numbers, a third of the traffic.
@@ -328,10 +328,7 @@ class _RuleOptimizer(Optimizer):
                 self._rule(p1[s:e], g1[s:e], sub, scratch=[w[:e - s] for w in scratch], **hyper)
             return sub
 
-        if len(spans) == 1:
-            sub = run_span(0)
-        else:
-            sub = _parallel(run_span, list(range(len(spans))))[-1]
+        sub = _parallel(run_span, list(range(len(spans))))[-1]
         sub.update({k: state[k] for k in arrays})
         return sub
 
