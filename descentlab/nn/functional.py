@@ -522,7 +522,9 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
             f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input; dropout1d "
             f"drops channels of (N, C, L) or (C, L) inputs (use dropout for element-wise)"
         )
-    if input.ndim == 2:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim == 2 and training and p > 0:
         return _feature_dropout(input.unsqueeze(0), p, training).squeeze(0)
     return _feature_dropout(input, p, training)
 

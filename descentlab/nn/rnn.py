@@ -281,10 +281,6 @@ class RNN(RNNBase):
                          hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
 
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        return s + (", nonlinearity='relu'" if self.nonlinearity == "relu" else "")
-
 
 class LSTM(RNNBase):
     """Long short-term memory, as ``torch.nn.LSTM``: with gates from one product
