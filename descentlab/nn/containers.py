@@ -189,6 +189,15 @@ def _as_parameter(value: Any) -> Any:
     return value
 
 
+def _describe(p: Any) -> str:
+    """One entry of a parameter container's repr, in torch's words."""
+    if isinstance(p, Tensor):
+        size = "x".join(str(s) for s in p.shape)
+        kind = "Parameter containing" if isinstance(p, Parameter) else "Tensor"
+        return f"{kind}: [{p.type()} of size {size}]"
+    return f"Object of type: {type(p).__name__}"
+
+
 class ParameterList(Module):
     """A list of Parameters registered as ``'0'``, ``'1'``, … (so ``parameters()`` and
     ``state_dict`` see them, which a plain list would hide), as ``torch.nn.ParameterList``.
@@ -230,15 +239,9 @@ class ParameterList(Module):
             self.append(v)
         return self
 
-    def extra_repr(self) -> str:
-        lines = []
-        for i, p in enumerate(self):
-            if isinstance(p, Tensor):
-                size = "x".join(str(s) for s in p.shape)
-                lines.append(f"({i}): Parameter containing: [{type(p).__name__} of size {size}]")
-            else:
-                lines.append(f"({i}): Object of type: {type(p).__name__}")
-        return "\n".join(lines)
+    def __repr__(self) -> str:
+        lines = [f"    ({i}): {_describe(p)}" for i, p in enumerate(self)]
+        return "ParameterList(" + ("\n" + "\n".join(lines) + "\n" if lines else "") + ")"
 
 
 class ParameterDict(Module):
@@ -300,7 +303,8 @@ class ParameterDict(Module):
         for key, value in pairs:
             self[key] = value
 
-    def extra_repr(self) -> str:
-        return "\n".join(
-            f"({k}): Parameter containing: [{type(p).__name__} of size "
-            f"{'x'.join(str(s) for s in p.shape)}]" for k, p in self.items())
+    def __repr__(self) -> str:
+        lines = [f"  ({k}): {_describe(p)}" for k, p in self.items()]
+        if len(lines) == 1:
+            return f"ParameterDict({lines[0]})"
+        return "ParameterDict(" + ("\n  " + "\n  ".join(lines) + "\n" if lines else "") + ")"

@@ -1,6 +1,7 @@
 """Embedding, Conv1d, ConvTranspose2d, AdaptiveAvgPool2d, channel dropout, ParameterList/Dict,
 SmoothL1Loss and the legacy size_average/reduce arguments, against PyTorch."""
 
+import re
 import warnings
 
 import numpy as np
@@ -206,6 +207,12 @@ def test_parameter_list_and_dict_register_like_torch():
     assert net.named.pop("b").shape == (1,) and "named.b" not in net.state_dict()
     del t_net.named["b"]
     assert list(net.state_dict()) == list(t_net.state_dict())
+    # Same layout as torch's repr; only the dtype spelling inside the brackets differs.
+    def layout(text):
+        return re.sub(r"\[[^\]]* of size", "[… of size", text)
+
+    assert layout(repr(net.ws)) == layout(repr(t_net.ws))
+    assert layout(repr(net.named)) == layout(repr(t_net.named))
     loss = sum((p * p).sum() for p in net.parameters())
     loss.backward()
     assert all(p.grad is not None for p in net.parameters())

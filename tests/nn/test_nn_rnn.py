@@ -121,6 +121,7 @@ def test_dropout_between_layers_matches_torch_when_deterministic():
 def test_cells_match_torch(name, kwargs, batched, with_state):
     cell, t_cell = _pair(name, **kwargs)
     assert list(cell.state_dict()) == list(t_cell.state_dict())
+    assert repr(cell) == repr(t_cell)
     copy_module(cell, t_cell)
     lead = (B,) if batched else ()
     inputs = [randn(*lead, I)]
