@@ -214,6 +214,10 @@ class RNNBase(Module):
     def reset_parameters(self) -> None:
         _reset_uniform(self, self.hidden_size)
 
+    def flatten_parameters(self) -> None:
+        """Does nothing: torch packs the weights into one cuDNN buffer here; the CPU path has
+        nothing to pack. Kept so torch code that calls it runs unchanged."""
+
     @property
     def all_weights(self) -> list[list[Parameter]]:
         """Per layer and direction, [w_ih, w_hh(, b_ih, b_hh)] as torch."""

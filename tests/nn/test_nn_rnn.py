@@ -60,6 +60,7 @@ def test_parameter_names_shapes_and_init_match_torch(name, kwargs):
 def test_sequence_layers_match_torch_forward_and_backward(name, kwargs, with_state):
     mod, t_mod = _pair(name, **kwargs)
     copy_module(mod, t_mod)
+    mod.flatten_parameters()  # torch code calls it; a no-op on the CPU in both libraries
     dirs = 2 if kwargs.get("bidirectional") else 1
     layers = kwargs.get("num_layers", 1)
     x = randn(B, T, I) if kwargs.get("batch_first") else randn(T, B, I)
