@@ -292,3 +292,30 @@ def test_copy_module_helper_roundtrip_for_new_layers():
         copy_module(mine, theirs)
         theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy())
                                 for k, v in mine.state_dict().items()})
+
+
+def test_functional_loss_signatures_take_torchs_positional_order():
+    """The same positional call means the same thing in both libraries (size_average and reduce
+    sit where torch puts them)."""
+    x, y = randn(4, 3), np.random.default_rng(1).uniform(size=(4, 3))
+    lp = torch.log_softmax(torch.tensor(x), 1).numpy()
+    labels = _ids(4, high=3)
+    p = 1 / (1 + np.exp(-x))
+    w = np.array([0.5, 1.0, 2.0])
+    cases = [
+        ("mse_loss", [x, y], (None, None, "sum")),
+        ("l1_loss", [x, y], (None, None, "none")),
+        ("smooth_l1_loss", [x, y], (None, None, "sum", 0.5)),
+        ("huber_loss", [x, y], ("sum", 0.5)),
+        ("nll_loss", [lp, labels], (None, None, 1, None, "sum")),
+        ("binary_cross_entropy", [p, y], (None, None, None, "none")),
+        ("binary_cross_entropy_with_logits", [x, y], (None, None, None, "sum", w)),
+    ]
+
+    def call(fn, rest, wrap):
+        args = [wrap(r) if isinstance(r, np.ndarray) else r for r in rest]
+        return lambda a, b: fn(a, b, *args)
+
+    for name, inputs, rest in cases:
+        check(call(getattr(F, name), rest, dl.tensor),
+              call(getattr(torch.nn.functional, name), rest, torch.tensor), inputs, grad=[0])
