@@ -135,12 +135,13 @@ class _ClosureOptimizer(Optimizer):
 
         return fun
 
-    def _record(self, **entry: Any) -> None:
+    def _record(self, moved: bool = True, **entry: Any) -> None:
         entry["grad_evals"] = entry["func_evals"]
         self.history.append(entry)
-        # optim.minimize's per-iteration callback; it may raise StopIteration to end the run.
+        # optim.minimize's per-iteration callback (not called for an attempt that did not move);
+        # it may raise StopIteration to end the run.
         hook = getattr(self, "_on_iteration", None)
-        if hook is not None:
+        if hook is not None and moved:
             hook(entry)
 
 
@@ -429,22 +430,22 @@ class BFGS(_ClosureOptimizer):
                     self._stop(1, MAXFEV)
                     break
                 x = self._get_x()
-                moved = self._iterate(closure, x, loss, g)
-                evals += moved["func_evals"]
-                state["func_evals"] += moved["func_evals"]
-                if moved["step"] is None:
+                attempt = self._iterate(closure, x, loss, g)
+                evals += attempt["func_evals"]
+                state["func_evals"] += attempt["func_evals"]
+                if attempt["step"] is None:
                     self._set_x(x)
-                    self._record(iter=state["n_iter"] + 1, loss=loss, grad_norm=_norm(g),
-                                 step=0.0, func_evals=moved["func_evals"],
-                                 message=moved["message"])
-                    self._stop(2, f"{PRECISION_LOSS} ({moved['message']})")
+                    self._record(False, iter=state["n_iter"] + 1, loss=loss,
+                                 grad_norm=_norm(g), step=0.0, func_evals=attempt["func_evals"],
+                                 message=attempt["message"])
+                    self._stop(2, f"{PRECISION_LOSS} ({attempt['message']})")
                     break
                 n_iter += 1
                 state["n_iter"] += 1
-                t, d, new_loss, new_g = moved["step"], moved["d"], moved["loss"], moved["g"]
+                t, d, new_loss, new_g = attempt["step"], attempt["d"], attempt["loss"], attempt["g"]
                 s = t * d
                 self._set_x(x + s)
-                message = moved["message"]
+                message = attempt["message"]
                 if math.isfinite(new_loss) and np.isfinite(new_g).all():
                     skipped = self._update_H(s, new_g - g)
                     if skipped:
@@ -452,7 +453,7 @@ class BFGS(_ClosureOptimizer):
                 state["prev_loss"] = loss
                 loss, g = new_loss, new_g
                 self._record(iter=state["n_iter"], loss=loss, grad_norm=_norm(g), step=t,
-                             func_evals=moved["func_evals"], message=message)
+                             func_evals=attempt["func_evals"], message=message)
                 if np.abs(g).max() > gtol and _norm(s) <= xrtol * (xrtol + _norm(x + s)):
                     self._stop(0, f"{CONVERGED} (‖t·d‖ <= tolerance_change·(tolerance_change "
                                   "+ ‖x‖))")
@@ -548,8 +549,18 @@ class _NewtonBase(_ClosureOptimizer):
         """(d, model slope for Armijo if not ∇f·d, message); d is None at a minimizer."""
         raise NotImplementedError
 
+    #: x -> ∇²f(x) as an (n, n) array, used instead of double backward when set (optim.minimize's
+    #: ``hess=``); the flat parameter vector is passed.
+    _hess_fn: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def _count_hessian(self) -> None:
+        """One more Hessian (Newton) or Hessian-vector product (NewtonCG): minimize's nhev."""
+        self._state["hess_evals"] = self._state.get("hess_evals", 0) + 1
+
     def _hvp(self, v: np.ndarray) -> np.ndarray:
         """H·v by a second backward pass through the differentiable gradient left by the closure."""
+        if self._hess_fn is not None:
+            return (self._hess_fn(self._get_x()) @ v).astype(self._dtype, copy=False)
         live, outs = [], []
         offset = 0
         for p, n in zip(self._params, self._sizes, strict=True):
@@ -702,13 +713,17 @@ class Newton(_NewtonBase):
         if closure is not None:
             with enable_grad(), backward_creates_graph():
                 closure()
-        n = sum(self._sizes)
-        eye = np.eye(n, dtype=self._dtype)
-        H = np.stack([self._hvp(eye[i]) for i in range(n)])
+        if self._hess_fn is not None:
+            H = np.asarray(self._hess_fn(self._get_x()), dtype=self._dtype)
+        else:
+            n = sum(self._sizes)
+            eye = np.eye(n, dtype=self._dtype)
+            H = np.stack([self._hvp(eye[i]) for i in range(n)])
         return (H + H.T) / 2
 
     def _direction(self, g: np.ndarray) -> tuple[np.ndarray | None, float | None, str | None]:
         group = self.param_groups[0]
+        self._count_hessian()
         lam, Q = np.linalg.eigh(self.hessian().astype(np.float64))
         lam_min = float(lam[0])
         delta = math.sqrt(np.finfo(np.float64).eps) * max(1.0, float(np.abs(lam).max()))
@@ -781,6 +796,7 @@ class NewtonCG(_NewtonBase):
         p = -r
         rr = float(r @ r)
         for j in range(cg_max_iter):
+            self._count_hessian()
             Hp = self._hvp(p)
             pHp = float(p @ Hp)
             if pHp <= 0:
