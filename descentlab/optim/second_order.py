@@ -29,7 +29,7 @@ from ..autograd import enable_grad, no_grad
 from ..autograd.function import backward_creates_graph
 from ..autograd.tensor import Tensor
 from .line_search import LineSearchResult, armijo, strong_wolfe
-from .optimizer import Optimizer
+from .optimizer import Optimizer, Range
 
 __all__ = ["Newton", "NewtonCG", "BFGS", "LBFGS"]
 
@@ -51,14 +51,14 @@ class _ClosureOptimizer(Optimizer):
     """
 
     _line_searches: tuple = ("armijo", "strong_wolfe", None)
+    _ranges = {"lr": Range(), "tolerance_grad": Range(), "tolerance_change": Range(),
+               "max_iter": Range(1, integer=True), "max_eval": Range(1, integer=True),
+               "history_size": Range(1, integer=True), "damping": Range(),
+               "cg_max_iter": Range(1, integer=True, none_ok=True),
+               "c1": Range(0.0, 1.0, open_low=True, open_high=True),
+               "c2": Range(0.0, 1.0, open_low=True, open_high=True)}
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
-        for key in ("lr", "tolerance_grad", "tolerance_change"):
-            if not defaults[key] >= 0:
-                raise ValueError(f"{type(self).__name__}: invalid {key} {defaults[key]}; it must "
-                                 "be a number >= 0")
-        if defaults["max_iter"] < 1:
-            raise ValueError(f"{type(self).__name__}: max_iter={defaults['max_iter']} must be >= 1")
         if defaults["line_search_fn"] not in self._line_searches:
             raise ValueError(f"{type(self).__name__}: line_search_fn="
                              f"{defaults['line_search_fn']!r} is not one of "
@@ -94,6 +94,13 @@ class _ClosureOptimizer(Optimizer):
     @property
     def _state(self) -> dict[str, Any]:
         return self.state[self._params[0]]
+
+    def _check_values(self, values: dict[str, Any], where: str) -> None:
+        super()._check_values(values, where)
+        if "c1" in values and not values["c1"] < values["c2"]:
+            raise ValueError(f"{type(self).__name__}{where}: the strong Wolfe conditions need "
+                             f"c1 < c2, got c1={values['c1']}, c2={values['c2']}; pass e.g. "
+                             "c1=1e-4, c2=0.9")
 
     def _check_closure(self, closure: Closure | None) -> Closure:
         if closure is None:
@@ -172,6 +179,7 @@ class _QuasiNewton(_ClosureOptimizer):
     def step(self, closure: Closure | None = None) -> Any:  # type: ignore[override]
         """Run up to ``max_iter`` iterations; returns the loss at the starting point, as torch."""
         closure = self._check_closure(closure)
+        self._check_edits()
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
@@ -315,8 +323,6 @@ class LBFGS(_QuasiNewton):
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,
                  tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None) -> None:
-        if history_size < 1:
-            raise ValueError(f"LBFGS: history_size={history_size} must be >= 1")
         super().__init__(params, dict(
             lr=lr, max_iter=max_iter, max_eval=max_iter * 5 // 4 if max_eval is None else max_eval,
             tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
@@ -387,9 +393,6 @@ class BFGS(_ClosureOptimizer):
                  max_eval: int | None = None, tolerance_grad: float = 1e-5,
                  tolerance_change: float = 0.0, c1: float = 1e-4, c2: float = 0.9,
                  line_search_fn: str | None = "strong_wolfe") -> None:
-        if not 0 < c1 < c2 < 1:
-            raise ValueError(f"BFGS: need 0 < c1 < c2 < 1 for the strong Wolfe conditions, got "
-                             f"c1={c1}, c2={c2}")
         super().__init__(params, dict(
             lr=lr, max_iter=max_iter, max_eval=max_iter * 5 // 4 if max_eval is None else max_eval,
             tolerance_grad=tolerance_grad, tolerance_change=tolerance_change, c1=c1, c2=c2,
@@ -398,6 +401,7 @@ class BFGS(_ClosureOptimizer):
     def step(self, closure: Closure | None = None) -> Any:  # type: ignore[override]
         """Run up to ``max_iter`` iterations; returns the loss at the starting point, as torch."""
         closure = self._check_closure(closure)
+        self._check_edits()
         group = self.param_groups[0]
         max_iter, max_eval = group["max_iter"], group["max_eval"]
         gtol, xrtol = group["tolerance_grad"], group["tolerance_change"]
@@ -426,7 +430,8 @@ class BFGS(_ClosureOptimizer):
                 if n_iter >= max_iter:
                     self._stop(1, MAXITER)
                     break
-                if evals >= max_eval:
+                # As torch's LBFGS: the budget is checked after an iteration, so each step moves.
+                if n_iter and evals >= max_eval:
                     self._stop(1, MAXFEV)
                     break
                 x = self._get_x()
@@ -591,6 +596,7 @@ class _NewtonBase(_ClosureOptimizer):
     def step(self, closure: Closure | None = None) -> Any:  # type: ignore[override]
         """Run up to ``max_iter`` iterations; returns the loss at the starting point, as torch."""
         user_closure = self._check_closure(closure)
+        self._check_edits()
 
         def closure() -> Any:
             # Record the closure's backward so p.grad can be differentiated again (H·v).
@@ -624,7 +630,9 @@ class _NewtonBase(_ClosureOptimizer):
             x = self._get_x()
             phi = _Line(fun, x, d)
             gtd = float(g @ d)
-            budget = max_eval - current_evals
+            # As torch's LBFGS (max_ls = 25): a search is not cut short by the step's budget,
+            # which is checked between iterations, so every step can move.
+            budget = max(max_eval - current_evals, 25)
             if line_search_fn is None:
                 res = LineSearchResult(lr, *phi(lr), n_evals=1, success=True)
             elif line_search_fn == "strong_wolfe" and model_slope is None:
@@ -700,8 +708,6 @@ class Newton(_NewtonBase):
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,
                  tolerance_change: float = 1e-9, damping: float = 0.0,
                  line_search_fn: str | None = "armijo") -> None:
-        if not damping >= 0:
-            raise ValueError(f"Newton: invalid damping {damping}; it must be >= 0")
         super().__init__(params, dict(
             lr=lr, max_iter=max_iter, max_eval=max_iter * 5 // 4 if max_eval is None else max_eval,
             tolerance_grad=tolerance_grad, tolerance_change=tolerance_change, damping=damping,
@@ -777,8 +783,6 @@ class NewtonCG(_NewtonBase):
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,
                  tolerance_change: float = 1e-9, cg_max_iter: int | None = None,
                  line_search_fn: str | None = "armijo") -> None:
-        if cg_max_iter is not None and cg_max_iter < 1:
-            raise ValueError(f"NewtonCG: cg_max_iter={cg_max_iter} must be >= 1 (or None)")
         super().__init__(params, dict(
             lr=lr, max_iter=max_iter, max_eval=max_iter * 5 // 4 if max_eval is None else max_eval,
             tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
