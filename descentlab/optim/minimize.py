@@ -72,7 +72,8 @@ class OptimizeResult(dict):
         lines = []
         for key, value in self.items():
             if isinstance(value, np.ndarray):
-                text = np.array2string(value, precision=6, prefix=" " * (width + 2))
+                text = np.array2string(value, prefix=" " * (width + 2), separator=" ",
+                                       formatter={"float_kind": lambda v: f"{v: .6e}"})
             else:
                 text = value if isinstance(value, str) else repr(value)
             lines.append(f"{key:>{width}}: {text}")

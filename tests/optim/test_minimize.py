@@ -271,3 +271,12 @@ def test_method_names_ignore_case_and_accept_aliases():
     b = minimize(booth, [0.0, 0.0], method="lbfgs")
     np.testing.assert_array_equal(a.x, b.x)
     assert minimize(booth, [0.0, 0.0], method="Newton-CG").success
+
+
+def test_the_readme_example_prints_what_the_readme_says():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    res = minimize(rosenbrock, [-1.2, 1.0], method="bfgs")
+    assert f"print(res.x, res.nit, res.nfev)   # {res.x} {res.nit} {res.nfev}" in readme
+    assert f"{res.nit} iterations and {res.nfev} evaluations" in readme.replace("\n", " ")
