@@ -141,21 +141,21 @@ def minimize(fun: Callable[[Tensor], Tensor], x0: Any, method: str = "bfgs",
         return problem.evaluate()
 
     report = _callback(callback, x)
-    stopped = False
     try:
         if name in _SECOND_ORDER:
             if report is not None:
                 opt._on_iteration = lambda entry: report(entry["loss"])
             opt.step(closure)
             status, message = opt.status, opt.message
-            nit = opt._state.get("n_iter", 0)
         else:
-            status, message, nit = _first_order(opt, closure, problem, settings, report)
+            status, message = _first_order(opt, closure, problem, settings, report)
     except StopIteration:
-        stopped = True
-    if stopped:
         status, message = 99, _STOP_ITERATION
-        nit = opt._state.get("n_iter", 0) if name in _SECOND_ORDER else problem.iterations
+    if name in _SECOND_ORDER:
+        # Iterations that moved x, as SciPy counts them (not a search that found no step).
+        nit = sum(1 for entry in opt.history if entry["step"] > 0)
+    else:
+        nit = problem.iterations
     f, g = problem.final()
     result = OptimizeResult(message=message, success=status == 0, status=status, fun=f,
                             x=x.detach().numpy().copy(), nit=int(nit), jac=g)
@@ -357,7 +357,7 @@ def _callback(callback: Callable[..., Any] | None, x: Tensor) -> Callable[[Any],
 
 def _first_order(opt: Optimizer, closure: Callable[[], Any], problem: _Problem,
                  settings: dict[str, Any], report: Callable[[Any], None] | None
-                 ) -> tuple[int, str, int]:
+                 ) -> tuple[int, str]:
     """Steps of a first-order method until max|∇f| ≤ gtol, maxiter steps or maxfev calls."""
     x = opt.param_groups[0]["params"][0]
     while True:
@@ -366,12 +366,12 @@ def _first_order(opt: Optimizer, closure: Callable[[], Any], problem: _Problem,
         if report is not None and problem.iterations:
             report(loss)  # the step's result, now that f is known there
         if not (math.isfinite(loss) and np.isfinite(g).all()):
-            return 3, second_order.NONFINITE, problem.iterations
+            return 3, second_order.NONFINITE
         if np.abs(g).max() <= settings["gtol"]:
-            return 0, second_order.CONVERGED, problem.iterations
+            return 0, second_order.CONVERGED
         if problem.iterations >= settings["maxiter"]:
-            return 1, second_order.MAXITER, problem.iterations
+            return 1, second_order.MAXITER
         if problem.nfev >= settings["maxfev"]:
-            return 1, second_order.MAXFEV, problem.iterations
+            return 1, second_order.MAXFEV
         opt.step()
         problem.iterations += 1

@@ -142,13 +142,13 @@ class _ClosureOptimizer(Optimizer):
 
         return fun
 
-    def _record(self, moved: bool = True, **entry: Any) -> None:
+    def _record(self, **entry: Any) -> None:
         entry["grad_evals"] = entry["func_evals"]
         self.history.append(entry)
-        # optim.minimize's per-iteration callback (not called for an attempt that did not move);
-        # it may raise StopIteration to end the run.
+        # optim.minimize's per-iteration callback, for the iterations that moved x; it may raise
+        # StopIteration to end the run.
         hook = getattr(self, "_on_iteration", None)
-        if hook is not None and moved:
+        if hook is not None and entry["step"] > 0:
             hook(entry)
 
 
@@ -440,7 +440,7 @@ class BFGS(_ClosureOptimizer):
                 state["func_evals"] += attempt["func_evals"]
                 if attempt["step"] is None:
                     self._set_x(x)
-                    self._record(False, iter=state["n_iter"] + 1, loss=loss,
+                    self._record(iter=state["n_iter"] + 1, loss=loss,
                                  grad_norm=_norm(g), step=0.0, func_evals=attempt["func_evals"],
                                  message=attempt["message"])
                     self._stop(2, f"{PRECISION_LOSS} ({attempt['message']})")
