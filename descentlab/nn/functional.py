@@ -907,9 +907,15 @@ def cross_entropy(
     ℓ_n = −Σ_c w_c·p[n, c]·log_softmax(x)[n, c], 'mean' dividing by N.
     ``label_smoothing`` ε mixes the target with the uniform distribution:
     p ← (1 − ε)·p + ε/C (for indices: (1 − ε)·nll + ε/C·Σ_c −w_c·log_softmax(x)_c, as torch).
+    An empty batch gives what torch 2.x gives: 'mean' → nan (0 terms / 0), 'sum' → 0,
+    'none' → an empty tensor; the gradient is then empty too.
     """
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if reduction == "mean" and input.numel() == 0:
+        # The mean of no terms is 0/0: NaN, on the graph (and the inputs checked) by way of the
+        # sum, so backward gives the (empty) gradient.
+        return cross_entropy(input, target, weight, ignore_index, "sum", label_smoothing) * math.nan
     class_dim = 1 if input.ndim > 1 else 0
     c = input.shape[class_dim]
     t_data = target._data if isinstance(target, Tensor) else np.asarray(target)

@@ -15,6 +15,7 @@ one-pass kernel of the same rule when numba is installed (``descentlab[fast]``; 
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
@@ -24,7 +25,7 @@ import numpy as np
 from ..autograd.function import enable_grad
 from ..autograd.tensor import Tensor
 from . import _onepass, rules
-from .optimizer import Optimizer
+from .optimizer import Optimizer, Range, check_hyperparameter
 
 __all__ = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam",
            "Lion", "Lookahead"]
@@ -92,27 +93,11 @@ def _spans(n: int) -> list[tuple[int, int]]:
             for i in range(k) if i * per * CHUNK < n]
 
 
-def _check(cond: bool, name: str, what: str, fix: str) -> None:
-    if not cond:
-        raise ValueError(f"Invalid {name}: {what}; {fix}")
-
-
-def _check_lr(lr: float) -> None:
-    _check(lr >= 0, "learning rate", f"lr={lr} is negative", "use lr >= 0")
-
-
-def _check_eps(eps: float) -> None:
-    _check(eps >= 0, "epsilon value", f"eps={eps} is negative", "use a small eps >= 0 such as 1e-8")
-
-
-def _check_wd(wd: float) -> None:
-    _check(wd >= 0, "weight_decay value", f"weight_decay={wd} is negative", "use >= 0")
-
-
-def _check_betas(betas: tuple[float, float]) -> None:
-    for i, b in enumerate(betas):
-        _check(0.0 <= b < 1.0, f"beta parameter at index {i}", f"betas[{i}]={b} is outside [0, 1)",
-               "use 0 <= beta < 1, e.g. betas=(0.9, 0.999)")
+# The ranges of the hyperparameters the classes share (torch's checks, plus: finite).
+_NONNEG = Range()
+_BETAS = Range(0.0, 1.0, open_high=True)
+_COMMON = {"lr": _NONNEG, "eps": _NONNEG, "weight_decay": _NONNEG}
+_ADAM_LIKE = dict(_COMMON, betas=_BETAS)
 
 
 class _Bucket:
@@ -181,6 +166,7 @@ class _RuleOptimizer(Optimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        self._check_edits()
         loss = None
         if closure is not None:
             with enable_grad():
@@ -372,6 +358,8 @@ class SGD(_RuleOptimizer):
     Differences from torch: the state also holds ``step``.
     """
 
+    _ranges = dict(_COMMON, momentum=_NONNEG, dampening=Range(-math.inf))
+
     _rule = staticmethod(rules.sgd)
     _scratch_name = "sgd"
     _onepass_name = "sgd"
@@ -380,9 +368,6 @@ class SGD(_RuleOptimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
                  maximize: bool = False, flat: bool = True) -> None:
-        _check_lr(lr)
-        _check(momentum >= 0, "momentum value", f"momentum={momentum} is negative", "use >= 0")
-        _check_wd(weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening; pass "
                              "momentum > 0 and dampening=0, or nesterov=False")
@@ -407,18 +392,14 @@ class Adagrad(_RuleOptimizer):
     Args: lr α, lr_decay η, weight_decay λ, initial_accumulator_value s₀, eps ε, maximize, flat.
     """
 
+    _ranges = dict(_COMMON, lr_decay=_NONNEG, initial_accumulator_value=_NONNEG)
+
     _rule = staticmethod(rules.adagrad)
     _scratch_name = "adagrad"
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, *, maximize: bool = False, flat: bool = True) -> None:
-        _check_lr(lr)
-        _check(lr_decay >= 0, "lr_decay value", f"lr_decay={lr_decay} is negative", "use >= 0")
-        _check_wd(weight_decay)
-        _check(initial_accumulator_value >= 0, "initial_accumulator_value value",
-               f"{initial_accumulator_value} is negative", "use >= 0")
-        _check_eps(eps)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
                                       weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
@@ -442,17 +423,14 @@ class RMSprop(_RuleOptimizer):
     Args: lr α, alpha a, eps ε, weight_decay λ, momentum μ, centered, maximize, flat.
     """
 
+    _ranges = dict(_COMMON, alpha=_NONNEG, momentum=_NONNEG)
+
     _rule = staticmethod(rules.rmsprop)
     _scratch_name = "rmsprop"
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
                  centered: bool = False, *, maximize: bool = False, flat: bool = True) -> None:
-        _check_lr(lr)
-        _check_eps(eps)
-        _check(momentum >= 0, "momentum value", f"momentum={momentum} is negative", "use >= 0")
-        _check_wd(weight_decay)
-        _check(alpha >= 0, "alpha value", f"alpha={alpha} is negative", "use 0 <= alpha < 1")
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps,
                                       centered=centered, weight_decay=weight_decay,
                                       maximize=maximize), flat)
@@ -475,16 +453,14 @@ class Adadelta(_RuleOptimizer):
     Args: lr α, rho ρ, eps ε, weight_decay λ, maximize, flat.
     """
 
+    _ranges = dict(_COMMON, rho=Range(0.0, 1.0))
+
     _rule = staticmethod(rules.adadelta)
     _scratch_name = "adadelta"
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9,
                  eps: float = 1e-6, weight_decay: float = 0, *, maximize: bool = False,
                  flat: bool = True) -> None:
-        _check_lr(lr)
-        _check(0.0 <= rho <= 1.0, "rho value", f"rho={rho} is outside [0, 1]", "use 0 <= rho <= 1")
-        _check_eps(eps)
-        _check_wd(weight_decay)
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
                                       maximize=maximize), flat)
 
@@ -507,6 +483,8 @@ class Adam(_RuleOptimizer):
     decoupled_weight_decay (AdamW), flat.
     """
 
+    _ranges = _ADAM_LIKE
+
     _rule = staticmethod(rules.adam)
     _scratch_name = "adam"
     _onepass_name = "adam"
@@ -516,10 +494,6 @@ class Adam(_RuleOptimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
                  decoupled_weight_decay: bool = False, flat: bool = True) -> None:
-        _check_lr(lr)
-        _check_eps(eps)
-        _check_betas(betas)
-        _check_wd(weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay), flat)
@@ -561,16 +535,14 @@ class Adamax(_RuleOptimizer):
     Args: lr α, betas (β1, β2), eps ε, weight_decay λ, maximize, flat.
     """
 
+    _ranges = _ADAM_LIKE
+
     _rule = staticmethod(rules.adamax)
     _scratch_name = "adamax"
 
     def __init__(self, params: Iterable[Any], lr: float = 2e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, *, maximize: bool = False, flat: bool = True) -> None:
-        _check_lr(lr)
-        _check_eps(eps)
-        _check_betas(betas)
-        _check_wd(weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       maximize=maximize), flat)
 
@@ -594,6 +566,8 @@ class NAdam(_RuleOptimizer):
     maximize, flat. ``mu_product`` is kept in float64 (torch keeps it in its default dtype).
     """
 
+    _ranges = dict(_ADAM_LIKE, momentum_decay=_NONNEG)
+
     _rule = staticmethod(rules.nadam)
     _scratch_name = "nadam"
 
@@ -602,12 +576,6 @@ class NAdam(_RuleOptimizer):
                  weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, maximize: bool = False,
                  flat: bool = True) -> None:
-        _check_lr(lr)
-        _check_eps(eps)
-        _check_betas(betas)
-        _check_wd(weight_decay)
-        _check(momentum_decay >= 0, "momentum_decay", f"momentum_decay={momentum_decay} is "
-               "negative", "use >= 0 (default 4e-3)")
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
@@ -635,6 +603,8 @@ class RAdam(_RuleOptimizer):
     Args: lr α, betas (β1, β2), eps ε, weight_decay λ, decoupled_weight_decay, maximize, flat.
     """
 
+    _ranges = _ADAM_LIKE
+
     _rule = staticmethod(rules.radam)
     _scratch_name = "radam"
 
@@ -642,10 +612,6 @@ class RAdam(_RuleOptimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
                  maximize: bool = False, flat: bool = True) -> None:
-        _check_lr(lr)
-        _check_eps(eps)
-        _check_betas(betas)
-        _check_wd(weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize), flat)
@@ -672,15 +638,14 @@ class Lion(_RuleOptimizer):
     Args: lr α (default 1e-4), betas (β1, β2) (default (0.9, 0.99)), weight_decay λ, maximize, flat.
     """
 
+    _ranges = _ADAM_LIKE
+
     _rule = staticmethod(rules.lion)
     _scratch_name = "lion"
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-4,
                  betas: tuple[float, float] = (0.9, 0.99), weight_decay: float = 0.0, *,
                  maximize: bool = False, flat: bool = True) -> None:
-        _check_lr(lr)
-        _check_betas(betas)
-        _check_wd(weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay,
                                       maximize=maximize), flat)
 
@@ -711,8 +676,8 @@ class Lookahead(Optimizer):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"Lookahead wraps an optimizer, got {type(optimizer).__name__}; "
                             "pass e.g. Lookahead(Adam(model.parameters()))")
-        _check(int(k) == k and k >= 1, "k", f"k={k} is not an integer >= 1", "use k >= 1, e.g. 5")
-        _check(0.0 <= alpha <= 1.0, "alpha", f"alpha={alpha} is outside [0, 1]", "use e.g. 0.5")
+        check_hyperparameter("Lookahead", "k", k, Range(1, integer=True), 5)
+        check_hyperparameter("Lookahead", "alpha", alpha, Range(0.0, 1.0), 0.5)
         self.optimizer = optimizer
         self.k = int(k)
         self.alpha = float(alpha)

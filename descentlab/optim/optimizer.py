@@ -7,14 +7,71 @@ saving and restoring) lives here, with torch.optim's names, formats and error ca
 from __future__ import annotations
 
 import copy
+import inspect
+import math
+import numbers
+import operator
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Iterable
 
 import numpy as np
 
 from ..autograd.tensor import Tensor
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "required", "Range", "check_hyperparameter"]
+
+
+@dataclass(frozen=True)
+class Range:
+    """Where a hyperparameter may lie: a finite number (an integer if ``integer``) in the interval
+    from low to high, each end open or closed; ``none_ok`` also admits None ("not set")."""
+
+    low: float = 0.0
+    high: float = math.inf
+    open_low: bool = False
+    open_high: bool = False
+    integer: bool = False
+    none_ok: bool = False
+
+    def admits(self, value: Any) -> bool:
+        if value is None:
+            return self.none_ok
+        if isinstance(value, (np.ndarray, np.generic)) and value.ndim == 0:
+            value = value.item()
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return False
+        if self.integer and not (isinstance(value, numbers.Integral)
+                                 or (math.isfinite(value) and value == int(value))):
+            return False
+        return (math.isfinite(value)
+                and (value > self.low if self.open_low else value >= self.low)
+                and (value < self.high if self.open_high else value <= self.high))
+
+    def describe(self) -> str:
+        kind = "an integer" if self.integer else "a finite number"
+        if self.high == math.inf:
+            sign = ">" if self.open_low else ">="
+            where = "" if self.low == -math.inf else f" {sign} {self.low:g}"
+        else:
+            where = (f" in {'(' if self.open_low else '['}{self.low:g}, "
+                     f"{self.high:g}{')' if self.open_high else ']'}")
+        return kind + where + (" (or None)" if self.none_ok else "")
+
+
+def check_hyperparameter(owner: str, name: str, value: Any, allowed: Range,
+                         example: Any = None) -> None:
+    """Raise ValueError unless ``value`` (each entry, for a tuple such as betas) is in ``allowed``.
+
+    The message reads "Adam: lr must be a finite number >= 0, got nan; pass e.g. lr=0.001".
+    """
+    entries = (list(enumerate(value)) if isinstance(value, (tuple, list))
+               else [(None, value)])
+    for i, v in entries:
+        if not allowed.admits(v):
+            label = name if i is None else f"{name}[{i}]"
+            fix = f"; pass e.g. {name}={example!r}" if example is not None else ""
+            raise ValueError(f"{owner}: {label} must be {allowed.describe()}, got {v!r}{fix}")
 
 
 class _RequiredParameter:
@@ -38,9 +95,21 @@ class Optimizer:
     Attributes:
         param_groups: list of dicts, each with ``'params'`` (a list of Tensors) and hyperparameters.
         state: dict keyed by parameter (Tensor) with that parameter's state dict.
+
+    Hyperparameters named in ``_ranges`` are checked in the constructor, in ``add_param_group``
+    and, for a group whose values were edited since (``param_groups[i]['lr'] = ...``), at the
+    start of the next ``step`` (subclasses call ``_check_edits()`` before touching anything).
     """
 
+    #: hyperparameter name -> the Range its value must lie in (each entry, for a tuple).
+    _ranges: ClassVar[dict[str, Range]] = {}
+
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        self._checked: list[Any] = []
+        self._check_values(defaults, "")
+        watched = [name for name in self._ranges if name in defaults]
+        # Reads a group's checked values in one call (every group has every default's key).
+        self._signature = operator.itemgetter(*watched) if watched else (lambda group: ())
         if isinstance(params, (Tensor, np.ndarray)):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or dicts, "
@@ -106,7 +175,41 @@ class Optimizer:
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group; "
                              "each parameter may belong to one group only")
+        self._check_values(group, f" (parameter group {gi})")
         self.param_groups.append(group)
+        self._checked.append(self._signature(group))
+
+    # ------------------------------------------------------------------ hyperparameter checks
+    def _check_values(self, values: dict[str, Any], where: str) -> None:
+        for name, allowed in self._ranges.items():
+            if name in values and values[name] is not required:
+                check_hyperparameter(f"{type(self).__name__}{where}", name, values[name], allowed,
+                                     self._example(name))
+
+    def _example(self, name: str) -> Any:
+        """The class's default for ``name`` when it is valid (for error messages), else None."""
+        param = inspect.signature(type(self).__init__).parameters.get(name)
+        default = None if param is None else param.default
+        if default is inspect.Parameter.empty or default is None:
+            return None
+        try:
+            check_hyperparameter("", name, default, self._ranges[name])
+        except ValueError:
+            return None
+        return default
+
+    def _check_edits(self) -> None:
+        """Re-check each group whose hyperparameters changed since it was last checked, so an
+        edit such as ``param_groups[0]['lr'] = nan`` fails here, before any parameter moves.
+        Unchanged groups cost one tuple comparison."""
+        checked, groups = self._checked, self.param_groups
+        if len(checked) != len(groups):
+            checked[:] = [None] * len(groups)
+        for gi, group in enumerate(groups):
+            signature = self._signature(group)
+            if signature != checked[gi]:
+                self._check_values(group, f".step(): param_groups[{gi}]")
+                checked[gi] = signature
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all optimized parameters (to None by default, as torch)."""

@@ -358,17 +358,18 @@ def w() -> dl.Tensor:
 
 
 @pytest.mark.parametrize("make,match", [
-    (lambda: optim.SGD([w()], lr=-1), "lr=-1 is negative"),
-    (lambda: optim.Adam([w()], eps=-1e-8), "eps=-1e-08 is negative"),
-    (lambda: optim.Adam([w()], betas=(1.0, 0.999)), r"betas\[0\]=1.0 is outside \[0, 1\)"),
+    (lambda: optim.SGD([w()], lr=-1), "SGD: lr must be a finite number >= 0, got -1"),
+    (lambda: optim.Adam([w()], eps=-1e-8), "eps must be a finite number >= 0, got -1e-08"),
+    (lambda: optim.Adam([w()], betas=(1.0, 0.999)),
+     r"betas\[0\] must be a finite number in \[0, 1\), got 1.0; pass e.g. betas=\(0.9, 0.999\)"),
     (lambda: optim.AdamW([w()], betas=(0.9, -0.1)), r"betas\[1\]"),
     (lambda: optim.Lion([w()], betas=(0.9, 1.5)), r"betas\[1\]"),
-    (lambda: optim.RMSprop([w()], weight_decay=-1), "weight_decay=-1 is negative"),
+    (lambda: optim.RMSprop([w()], weight_decay=-1), "weight_decay must be .* got -1"),
     (lambda: optim.SGD([w()], lr=0.1, nesterov=True), "Nesterov momentum requires"),
     (lambda: optim.Adam([]), "empty parameter list"),
     (lambda: optim.Adam([w() * 2]), "non-leaf Tensor"),
     (lambda: optim.Adam(w()), "iterable of Tensors"),
-    (lambda: optim.Lookahead(optim.SGD([w()], lr=0.1), k=0), "k=0"),
+    (lambda: optim.Lookahead(optim.SGD([w()], lr=0.1), k=0), "k must be an integer >= 1, got 0"),
 ])
 def test_bad_input_is_a_clear_error(make, match: str) -> None:
     with pytest.raises((ValueError, TypeError), match=match):
