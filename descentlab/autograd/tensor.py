@@ -1181,6 +1181,7 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 
 def mm(a: Any, b: Any) -> Tensor:
+    """Product of two 2-D tensors (``matmul`` restricted to matrices, as torch.mm)."""
     a, b = _as_tensor(a), _as_tensor(b)
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {a.ndim}-D and {b.ndim}-D")
