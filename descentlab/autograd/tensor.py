@@ -594,7 +594,7 @@ class Tensor:
         return _ValuesIndices(s.values[tuple(sl)], s.indices[tuple(sl)])
 
     def gather(self, dim: int, index: "Tensor") -> "Tensor":
-        """out[i][j] = self[index[i][j]][j] for dim 0 (as torch.gather)."""
+        """``out[i][j] = self[index[i][j]][j]`` for dim 0 (as torch.gather)."""
         idx = _as_tensor(index)._data
         grids = list(np.indices(idx.shape, sparse=True))
         grids[dim % self.ndim] = idx
