@@ -209,8 +209,8 @@ def render_notebook(nb: Any, stem: str, executed: bool) -> tuple[str, dict[str, 
                 elif "text/plain" in data:
                     parts.append(_fence(data["text/plain"], "text"))
     if not executed:
-        parts.insert(1, '!!! note\n    This build did not run the tutorials (DESCENTLAB_DOCS_EXECUTE'
-                        '=0), so it shows the code without its output.')
+        parts.insert(1, "!!! note\n    This build did not run the tutorials "
+                        "(DESCENTLAB_DOCS_EXECUTE=0), so it shows the code without its output.")
     return "\n\n".join(parts) + "\n", images
 
 
