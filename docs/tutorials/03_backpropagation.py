@@ -22,10 +22,12 @@
 # (the chain rule), so every weight learns how much it contributed to the loss.
 
 # %%
+# %matplotlib inline
 import numpy as np
 
 import descentlab as dl
 from descentlab.autograd import gradcheck
+from descentlab.lab import plots
 
 # %% [markdown]
 # ## The notes' example, by hand
@@ -90,6 +92,8 @@ print(f"chain rule: {by_hand:.10f}\nbackward(): {w1.grad.item():.10f}")
 #
 # A derivative can be checked against finite differences, (f(w + ε) − f(w − ε)) / 2ε.
 # `gradcheck` does that for every input coordinate (in float64) and raises if they disagree.
+# The picture repeats the check along a whole range of w for the notes' loss (the two curves
+# coincide; one is shifted by 0.5 so both stay visible).
 
 # %%
 def net(w, b):
@@ -108,6 +112,19 @@ wm[0, 0] -= eps
 numeric = (net(wp, b2).item() - net(wm, b2).item()) / (2 * eps)
 net(w2, b2).backward()
 print(f"∂f/∂w[0,0]: finite difference {numeric:.8f}, backward {w2.grad[0, 0].item():.8f}")
+
+# The notes' loss (x·w)² at x = 2 along a range of w: backward() against finite differences.
+ws = np.linspace(-3, 3, 61)
+by_backward, by_difference = [], []
+for wv in ws:
+    wt = dl.tensor([wv], dtype=dl.float64, requires_grad=True)
+    ((2.0 * wt) ** 2).sum().backward()
+    by_backward.append(wt.grad.item())
+    by_difference.append(((2 * (wv + eps)) ** 2 - (2 * (wv - eps)) ** 2) / (2 * eps))
+plots.loss_curves({"backward(): d(x·w)²/dw": (ws, by_backward),
+                   "finite difference": (ws, np.array(by_difference) + 0.5)},
+                  log=False, xlabel="w", ylabel="derivative (difference curve shifted by 0.5)",
+                  title="Gradient check along w (x = 2): 8w")
 
 # %% [markdown]
 # ## Exercises

@@ -21,10 +21,12 @@
 # 됩니다.
 
 # %%
+# %matplotlib inline
 import numpy as np
 
 import descentlab as dl
 from descentlab.autograd import gradcheck
+from descentlab.lab import plots
 
 # %% [markdown]
 # ## 노트의 예제를 손으로
@@ -88,7 +90,8 @@ print(f"chain rule: {by_hand:.10f}\nbackward(): {w1.grad.item():.10f}")
 # ## 기울기 검사
 #
 # 미분은 유한 차분 (f(w + ε) − f(w − ε)) / 2ε과 비교해 검사할 수 있습니다. `gradcheck`는 모든 입력
-# 좌표에 대해 (float64로) 이를 수행하고, 다르면 예외를 던집니다.
+# 좌표에 대해 (float64로) 이를 수행하고, 다르면 예외를 던집니다. 그림은 노트의 손실에 대해 w의 넓은
+# 범위에서 같은 검사를 반복합니다(두 곡선은 일치하며, 둘 다 보이도록 하나를 0.5만큼 올렸습니다).
 
 # %%
 def net(w, b):
@@ -107,6 +110,19 @@ wm[0, 0] -= eps
 numeric = (net(wp, b2).item() - net(wm, b2).item()) / (2 * eps)
 net(w2, b2).backward()
 print(f"∂f/∂w[0,0]: finite difference {numeric:.8f}, backward {w2.grad[0, 0].item():.8f}")
+
+# The notes' loss (x·w)² at x = 2 along a range of w: backward() against finite differences.
+ws = np.linspace(-3, 3, 61)
+by_backward, by_difference = [], []
+for wv in ws:
+    wt = dl.tensor([wv], dtype=dl.float64, requires_grad=True)
+    ((2.0 * wt) ** 2).sum().backward()
+    by_backward.append(wt.grad.item())
+    by_difference.append(((2 * (wv + eps)) ** 2 - (2 * (wv - eps)) ** 2) / (2 * eps))
+plots.loss_curves({"backward(): d(x·w)²/dw": (ws, by_backward),
+                   "finite difference": (ws, np.array(by_difference) + 0.5)},
+                  log=False, xlabel="w", ylabel="derivative (difference curve shifted by 0.5)",
+                  title="Gradient check along w (x = 2): 8w")
 
 # %% [markdown]
 # ## 연습 문제
