@@ -14,11 +14,12 @@ from .first_order import (
     RAdam,
     RMSprop,
 )
+from .minimize import OptimizeResult, minimize
 from .optimizer import Optimizer, required
 from .second_order import BFGS, LBFGS, Newton, NewtonCG
 
 __all__ = [
     "Optimizer", "required", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax",
     "NAdam", "RAdam", "Lion", "Lookahead", "Newton", "NewtonCG", "BFGS", "LBFGS", "line_search",
-    "lr_scheduler", "rules",
+    "lr_scheduler", "rules", "minimize", "OptimizeResult",
 ]

@@ -115,18 +115,24 @@ def cubic_interpolate(x1: float, f1: float, g1: float, x2: float, f2: float, g2:
         x* = x2 − (x2 − x1)·(g2 + d2 − d1)/(g2 − g1 + 2·d2)      (x1 ≤ x2; mirrored otherwise)
 
     ``bounds`` defaults to [min(x1, x2), max(x1, x2)]. When d1² < g1·g2 the cubic has no minimizer
-    and the midpoint of the bounds is returned (the same rule as torch's ``_cubic_interpolate``).
+    and the midpoint of the bounds is returned (the same rule as torch's ``_cubic_interpolate``);
+    so it is when an end is not finite (f = inf where the function overflowed): bisection then.
     """
     lo, hi = bounds if bounds is not None else (min(x1, x2), max(x1, x2))
+    if not all(map(math.isfinite, (f1, g1, f2, g2))):
+        return (lo + hi) / 2.0
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     d2_square = d1 * d1 - g1 * g2
-    if d2_square < 0:
+    if not d2_square >= 0:
         return (lo + hi) / 2.0
     d2 = math.sqrt(d2_square)
+    denominator = (g2 - g1 + 2 * d2) if x1 <= x2 else (g1 - g2 + 2 * d2)
+    if denominator == 0:
+        return (lo + hi) / 2.0
     if x1 <= x2:
-        x = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        x = x2 - (x2 - x1) * ((g2 + d2 - d1) / denominator)
     else:
-        x = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+        x = x1 - (x1 - x2) * ((g1 + d2 - d1) / denominator)
     return min(max(x, lo), hi)
 
 

@@ -35,6 +35,13 @@ __all__ = ["Newton", "NewtonCG", "BFGS", "LBFGS"]
 
 Closure = Callable[[], Any]
 
+# SciPy's stop messages, for the codes of ``status`` (see _ClosureOptimizer.status).
+CONVERGED = "Optimization terminated successfully."
+MAXITER = "Maximum number of iterations has been exceeded."
+MAXFEV = "Maximum number of function evaluations has been exceeded."
+PRECISION_LOSS = "Desired error not necessarily achieved due to precision loss."
+NONFINITE = "NaN result encountered."
+
 
 class _ClosureOptimizer(Optimizer):
     """Plumbing shared by the closure-driven methods: one flat vector for all parameters.
@@ -63,6 +70,21 @@ class _ClosureOptimizer(Optimizer):
         self._params = self.param_groups[0]["params"]
         self._dtype = np.result_type(*[p.dtype for p in self._params])
         self._sizes = [p.numel() for p in self._params]
+
+    @property
+    def status(self) -> int | None:
+        """Why the last ``step`` ended, with SciPy's codes: 0 converged, 1 iteration or
+        evaluation limit, 2 line-search failure (precision loss), 3 non-finite value; None before
+        the first step."""
+        return self._state.get("status")
+
+    @property
+    def message(self) -> str | None:
+        """The last ``step``'s stop reason in words (SciPy's wording where it has one)."""
+        return self._state.get("message")
+
+    def _stop(self, status: int, message: str) -> None:
+        self._state.update(status=status, message=message)
 
     @property
     def history(self) -> list[dict[str, Any]]:
@@ -113,9 +135,14 @@ class _ClosureOptimizer(Optimizer):
 
         return fun
 
-    def _record(self, **entry: Any) -> None:
+    def _record(self, moved: bool = True, **entry: Any) -> None:
         entry["grad_evals"] = entry["func_evals"]
         self.history.append(entry)
+        # optim.minimize's per-iteration callback (not called for an attempt that did not move);
+        # it may raise StopIteration to end the run.
+        hook = getattr(self, "_on_iteration", None)
+        if hook is not None and moved:
+            hook(entry)
 
 
 def _norm(g: np.ndarray) -> float:
@@ -123,7 +150,7 @@ def _norm(g: np.ndarray) -> float:
 
 
 class _QuasiNewton(_ClosureOptimizer):
-    """The outer loop of torch.optim.LBFGS, shared by BFGS and LBFGS; they differ in the memory.
+    """The outer loop of torch.optim.LBFGS (BFGS follows SciPy's loop instead, see BFGS).
 
         d = −H·∇f        (H: the method's inverse-Hessian approximation; d = −∇f at the start)
         x ← x + t·d      t from strong Wolfe, first trial lr (min(1, 1/‖∇f‖₁)·lr at the start)
@@ -160,7 +187,9 @@ class _QuasiNewton(_ClosureOptimizer):
         current_evals = 1
         state["func_evals"] += 1
         if np.abs(flat_grad).max() <= tolerance_grad:
+            self._stop(0, CONVERGED)
             return orig_loss
+        self._stop(1, MAXITER)
 
         d, t = state.get("d"), state.get("t")
         prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
@@ -192,6 +221,7 @@ class _QuasiNewton(_ClosureOptimizer):
                     t = lr
                 gtd = float(flat_grad @ d)
                 if gtd > -tolerance_change:
+                    self._stop(0, f"{CONVERGED} (∇f·d > −tolerance_change)")
                     break
 
                 if line_search_fn == "strong_wolfe":
@@ -223,13 +253,23 @@ class _QuasiNewton(_ClosureOptimizer):
                              grad_norm=grad_norm, step=float(t), func_evals=ls_func_evals,
                              message=message)
 
-                if n_iter == max_iter or current_evals >= max_eval or opt_cond:
+                if opt_cond:
+                    self._stop(0, CONVERGED)
+                    break
+                if n_iter == max_iter:
+                    break
+                if current_evals >= max_eval:
+                    self._stop(1, MAXFEV)
                     break
                 if np.abs(d * t).max() <= tolerance_change:
+                    self._stop(0, f"{CONVERGED} (max|t·d| <= tolerance_change)")
                     break
                 if abs(loss - prev_loss) < tolerance_change:
+                    self._stop(0, f"{CONVERGED} (loss change < tolerance_change)")
                     break
 
+        if not math.isfinite(loss):
+            self._stop(3, NONFINITE)
         state.update(d=d, t=t, prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
 
@@ -309,41 +349,190 @@ class LBFGS(_QuasiNewton):
         return r
 
 
-class BFGS(_QuasiNewton):
-    """BFGS with a dense inverse-Hessian estimate H and a strong-Wolfe line search.
+class BFGS(_ClosureOptimizer):
+    """BFGS with a dense inverse-Hessian estimate H, as scipy.optimize.minimize(method="BFGS").
 
-        d = −H·∇f;  x ← x + t·d  (t: strong Wolfe, first trial lr; min(1, 1/‖∇f‖₁)·lr at the start)
+        d = −H·∇f;  x ← x + t·d     t: strong Wolfe (c1, c2), first trial
+                                         t₀ = min(lr, 1.01·2·(f_k − f_{k−1}) / ∇f·d)
         s = t·d,  y = ∇f_new − ∇f,  ρ = 1/(yᵀs)
-        H ← (I − ρ·s·yᵀ)·H·(I − ρ·y·sᵀ) + ρ·s·sᵀ          skipped when yᵀs ≤ 1e-10
-    H starts as I (as scipy.optimize.minimize(method="BFGS")). A skipped update (it would make H
-    indefinite) is noted in the history. Arguments as LBFGS, without history_size;
-    line_search_fn defaults to "strong_wolfe" (None: fixed step lr).
+        H ← (I − ρ·s·yᵀ)·H·(I − ρ·y·sᵀ) + ρ·s·sᵀ
+        stop when max|∇f| ≤ tolerance_grad (SciPy's gtol), or ‖t·d‖ ≤ r·(r + ‖x‖) with
+        r = tolerance_change (SciPy's xrtol, 0 by default)
+
+    BFGS has no torch counterpart, so SciPy's semantics govern: H starts as I, unscaled, and the
+    first trial step is 1.01/‖∇f‖₂ (capped by lr: f_{k−1} is taken as f + ‖∇f‖₂/2, so the first
+    move has length about 1), then the step suggested by the last decrease. When the line search
+    finds no strong-Wolfe step (or −H·∇f does not descend, H having lost positive definiteness to
+    rounding), H is reset to I and the search retried once from the same point; if that fails
+    too the step ends with ``status`` 2 (precision loss), the parameters at the last accepted
+    point. A pair with yᵀs ≤ ε·‖y‖·‖s‖ (possible only without the Wolfe search) would make H
+    indefinite, so it is skipped and noted in the history. ``status`` and ``message`` say why
+    each ``step`` ended. State (H, the previous loss) carries over from one ``step`` to the next,
+    so stepping repeatedly continues one run; once converged a ``step`` costs one closure call.
+
+    Args:
+        params: the parameters (one group).  lr: the largest first trial step (1).
+        max_iter: iterations per ``step`` (20).  max_eval: closure calls per ``step``, checked
+            between iterations so that a line search is never cut short (max_iter·5/4).
+        tolerance_grad: gtol (1e-5).  tolerance_change: xrtol (0).
+        c1, c2: the strong Wolfe constants (1e-4, 0.9).
+        line_search_fn: "strong_wolfe" (default) or None (fixed step t = lr, no Wolfe guarantee).
     """
 
+    _line_searches = ("strong_wolfe", None)
+    #: Calls to the closure one line search may spend (SciPy's first search allows 100).
+    line_search_max_evals = 50
+
     def __init__(self, params: Iterable[Any], lr: float = 1, max_iter: int = 20,
-                 max_eval: int | None = None, tolerance_grad: float = 1e-7,
-                 tolerance_change: float = 1e-9,
+                 max_eval: int | None = None, tolerance_grad: float = 1e-5,
+                 tolerance_change: float = 0.0, c1: float = 1e-4, c2: float = 0.9,
                  line_search_fn: str | None = "strong_wolfe") -> None:
+        if not 0 < c1 < c2 < 1:
+            raise ValueError(f"BFGS: need 0 < c1 < c2 < 1 for the strong Wolfe conditions, got "
+                             f"c1={c1}, c2={c2}")
         super().__init__(params, dict(
             lr=lr, max_iter=max_iter, max_eval=max_iter * 5 // 4 if max_eval is None else max_eval,
-            tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
+            tolerance_grad=tolerance_grad, tolerance_change=tolerance_change, c1=c1, c2=c2,
             line_search_fn=line_search_fn))
 
-    def _reset_memory(self, state: dict[str, Any]) -> None:
-        state["H"] = np.eye(sum(self._sizes), dtype=self._dtype)
+    def step(self, closure: Closure | None = None) -> Any:  # type: ignore[override]
+        """Run up to ``max_iter`` iterations; returns the loss at the starting point, as torch."""
+        closure = self._check_closure(closure)
+        group = self.param_groups[0]
+        max_iter, max_eval = group["max_iter"], group["max_eval"]
+        gtol, xrtol = group["tolerance_grad"], group["tolerance_change"]
+        state = self._state
+        state.setdefault("func_evals", 0)
+        state.setdefault("n_iter", 0)
 
-    def _update_memory(self, state: dict[str, Any], s: np.ndarray, y: np.ndarray,
-                       ys: float) -> None:
+        with enable_grad():
+            orig_loss = closure()
+        loss, g = float(orig_loss), self._flat_grad()
+        evals = 1
+        state["func_evals"] += 1
+        if "H" not in state:
+            self._reset_H()
+            # SciPy's guess of the previous loss: makes the first trial step 1.01/‖∇f‖.
+            state["prev_loss"] = loss + _norm(g) / 2
+        n_iter = 0
+        with no_grad():
+            while True:
+                if not (math.isfinite(loss) and np.isfinite(g).all()):
+                    self._stop(3, NONFINITE)
+                    break
+                if np.abs(g).max() <= gtol:
+                    self._stop(0, CONVERGED)
+                    break
+                if n_iter >= max_iter:
+                    self._stop(1, MAXITER)
+                    break
+                if evals >= max_eval:
+                    self._stop(1, MAXFEV)
+                    break
+                x = self._get_x()
+                attempt = self._iterate(closure, x, loss, g)
+                evals += attempt["func_evals"]
+                state["func_evals"] += attempt["func_evals"]
+                if attempt["step"] is None:
+                    self._set_x(x)
+                    self._record(False, iter=state["n_iter"] + 1, loss=loss,
+                                 grad_norm=_norm(g), step=0.0, func_evals=attempt["func_evals"],
+                                 message=attempt["message"])
+                    self._stop(2, f"{PRECISION_LOSS} ({attempt['message']})")
+                    break
+                n_iter += 1
+                state["n_iter"] += 1
+                t, d, new_loss, new_g = attempt["step"], attempt["d"], attempt["loss"], attempt["g"]
+                s = t * d
+                self._set_x(x + s)
+                message = attempt["message"]
+                if math.isfinite(new_loss) and np.isfinite(new_g).all():
+                    skipped = self._update_H(s, new_g - g)
+                    if skipped:
+                        message = ((message + "; ") if message else "") + skipped
+                state["prev_loss"] = loss
+                loss, g = new_loss, new_g
+                self._record(iter=state["n_iter"], loss=loss, grad_norm=_norm(g), step=t,
+                             func_evals=attempt["func_evals"], message=message)
+                if np.abs(g).max() > gtol and _norm(s) <= xrtol * (xrtol + _norm(x + s)):
+                    self._stop(0, f"{CONVERGED} (‖t·d‖ <= tolerance_change·(tolerance_change "
+                                  "+ ‖x‖))")
+                    break
+        return orig_loss
+
+    def _reset_H(self) -> None:
+        self._state["H"] = np.eye(sum(self._sizes), dtype=np.float64)
+        self._state["H_is_identity"] = True
+
+    def _update_H(self, s: np.ndarray, y: np.ndarray) -> str | None:
+        """The BFGS update of H from the pair (s, y); a message when the pair is skipped."""
+        s, y = s.astype(np.float64), y.astype(np.float64)
+        ys = float(y @ s)
+        if not ys > np.finfo(np.float64).eps * _norm(y) * _norm(s):
+            return f"skipped the update: curvature yᵀs = {ys:.3g} <= 0 (to rounding)"
+        state = self._state
         H = state["H"]
         rho = 1.0 / ys
         Hy = H @ y
         # Expanded product form: H + ρ²(yᵀs + yᵀHy)·ssᵀ − ρ(Hy·sᵀ + s·(Hy)ᵀ).
-        H = H + (rho * rho * (ys + float(y @ Hy))) * np.outer(s, s) - rho * (
+        state["H"] = H + (rho * rho * (ys + float(y @ Hy))) * np.outer(s, s) - rho * (
             np.outer(Hy, s) + np.outer(s, Hy))
-        state["H"] = H
+        state["H_is_identity"] = False
+        return None
 
-    def _direction(self, state: dict[str, Any], g: np.ndarray) -> np.ndarray:
-        return -(state["H"] @ g)
+    def _iterate(self, closure: Closure, x: np.ndarray, loss: float,
+                 g: np.ndarray) -> dict[str, Any]:
+        """One line search along −H·∇f (retried once with H = I when it fails): the accepted step
+        t, direction d, loss and gradient there, the closure calls spent and a message. ``step``
+        is None when no acceptable step was found."""
+        group, state = self.param_groups[0], self._state
+        fun = self._fun(closure)
+        spent = 0
+        notes: list[str] = []
+        while True:
+            d = -(state["H"] @ g.astype(np.float64)).astype(self._dtype)
+            gtd = float(g @ d)
+            if group["line_search_fn"] is None:
+                new_loss, new_g = fun(x + group["lr"] * d)
+                return dict(step=float(group["lr"]), d=d, loss=new_loss, g=new_g,
+                            func_evals=spent + 1, message=None)
+            if gtd < 0:
+                res = self._search(fun, x, d, loss, gtd, g)
+                spent += res.n_evals
+                if res.success and res.step > 0:
+                    notes_text = "; ".join(notes) or None
+                    return dict(step=res.step, d=d, loss=res.f, g=res.g, func_evals=spent,
+                                message=notes_text)
+                why = (f"the line search found no strong-Wolfe step in {res.n_evals} "
+                       "evaluations")
+            else:
+                why = f"−H·∇f does not descend (∇f·d = {gtd:.3g})"
+            if state["H_is_identity"]:
+                notes.append(why)
+                return dict(step=None, func_evals=spent, message="; ".join(notes))
+            notes.append(f"{why}; reset the inverse Hessian to I and retried")
+            self._reset_H()
+
+    def _search(self, fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.ndarray,
+                d: np.ndarray, loss: float, gtd: float, g: np.ndarray) -> LineSearchResult:
+        group, state = self.param_groups[0], self._state
+        lr = group["lr"]
+        t0 = lr
+        guess = 1.01 * 2 * (loss - state["prev_loss"]) / gtd
+        if math.isfinite(guess) and guess > 0:
+            t0 = min(lr, guess)
+
+        def finite_fun(z: np.ndarray) -> tuple[float, np.ndarray]:
+            # An overflow reads as +inf, so the search backs off instead of comparing NaNs.
+            f, grad = fun(z)
+            return (f, grad) if math.isfinite(f) else (math.inf, grad)
+
+        scale = float(np.abs(d).max())
+        # Stop shrinking the bracket once it moves x by less than rounding.
+        tol = float(np.finfo(np.float64).eps) * (1.0 + float(np.abs(x).max()))
+        return strong_wolfe(_Line(finite_fun, x, d), loss, gtd, t0, c1=group["c1"],
+                            c2=group["c2"], tolerance_change=tol,
+                            max_evals=self.line_search_max_evals, scale=scale, g0=g)
 
 
 class _NewtonBase(_ClosureOptimizer):
@@ -360,8 +549,18 @@ class _NewtonBase(_ClosureOptimizer):
         """(d, model slope for Armijo if not ∇f·d, message); d is None at a minimizer."""
         raise NotImplementedError
 
+    #: x -> ∇²f(x) as an (n, n) array, used instead of double backward when set (optim.minimize's
+    #: ``hess=``); the flat parameter vector is passed.
+    _hess_fn: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def _count_hessian(self) -> None:
+        """One more Hessian (Newton) or Hessian-vector product (NewtonCG): minimize's nhev."""
+        self._state["hess_evals"] = self._state.get("hess_evals", 0) + 1
+
     def _hvp(self, v: np.ndarray) -> np.ndarray:
         """H·v by a second backward pass through the differentiable gradient left by the closure."""
+        if self._hess_fn is not None:
+            return (self._hess_fn(self._get_x()) @ v).astype(self._dtype, copy=False)
         live, outs = [], []
         offset = 0
         for p, n in zip(self._params, self._sizes, strict=True):
@@ -412,9 +611,14 @@ class _NewtonBase(_ClosureOptimizer):
         current_evals = 1
         state["func_evals"] += 1
         fun = self._fun(closure)
+        self._stop(1, MAXITER)
         for _ in range(max_iter):
+            if not (math.isfinite(loss) and np.isfinite(g).all()):
+                self._stop(3, NONFINITE)
+                break
             d, model_slope, message = self._direction(g)
             if d is None:
+                self._stop(0, CONVERGED)
                 break
             state["n_iter"] += 1
             x = self._get_x()
@@ -446,13 +650,25 @@ class _NewtonBase(_ClosureOptimizer):
                 state["func_evals"] += 1
             self._record(iter=state["n_iter"], loss=loss, grad_norm=_norm(g), step=res.step,
                          func_evals=res.n_evals, message=message)
-            if not res.success or np.abs(res.step * d).max() <= tolerance_change:
+            if not res.success:
+                self._stop(2, f"{PRECISION_LOSS} ({message})")
+                break
+            if np.abs(res.step * d).max() <= tolerance_change:
+                self._stop(0, f"{CONVERGED} (max|α·d| <= tolerance_change)")
                 break
             if abs(loss - prev_loss) < tolerance_change:
+                self._stop(0, f"{CONVERGED} (loss change < tolerance_change)")
                 break
             # As torch's LBFGS: the budget is checked after an iteration, so max_iter=1 moves.
             if current_evals >= max_eval:
+                self._stop(1, MAXFEV)
                 break
+        else:
+            # The last iteration may have reached the minimizer: say so rather than "max iter".
+            if math.isfinite(loss) and np.abs(g).max() <= group["tolerance_grad"]:
+                self._stop(0, CONVERGED)
+        if not math.isfinite(loss):
+            self._stop(3, NONFINITE)
         return orig_loss
 
 
@@ -497,13 +713,17 @@ class Newton(_NewtonBase):
         if closure is not None:
             with enable_grad(), backward_creates_graph():
                 closure()
-        n = sum(self._sizes)
-        eye = np.eye(n, dtype=self._dtype)
-        H = np.stack([self._hvp(eye[i]) for i in range(n)])
+        if self._hess_fn is not None:
+            H = np.asarray(self._hess_fn(self._get_x()), dtype=self._dtype)
+        else:
+            n = sum(self._sizes)
+            eye = np.eye(n, dtype=self._dtype)
+            H = np.stack([self._hvp(eye[i]) for i in range(n)])
         return (H + H.T) / 2
 
     def _direction(self, g: np.ndarray) -> tuple[np.ndarray | None, float | None, str | None]:
         group = self.param_groups[0]
+        self._count_hessian()
         lam, Q = np.linalg.eigh(self.hessian().astype(np.float64))
         lam_min = float(lam[0])
         delta = math.sqrt(np.finfo(np.float64).eps) * max(1.0, float(np.abs(lam).max()))
@@ -576,6 +796,7 @@ class NewtonCG(_NewtonBase):
         p = -r
         rr = float(r @ r)
         for j in range(cg_max_iter):
+            self._count_hessian()
             Hp = self._hvp(p)
             pHp = float(p @ Hp)
             if pHp <= 0:
