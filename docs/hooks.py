@@ -132,6 +132,13 @@ def _reference_pages() -> dict[str, str]:
                 forms.append(f'| <a id="{path}"></a>`{path}(input, ...)` | '
                              f"[`Tensor`][descentlab.Tensor]`.{name}` |")
                 continue
+            if path in sys.modules:
+                # Named like a submodule of its own (optim.minimize the function, in
+                # optim/minimize.py): mkdocstrings would document the module, so point it at
+                # the object's defining path and keep the public path as the anchor.
+                lines += [f'<a id="{path}"></a>', "",
+                          f"::: {obj.__module__}.{obj.__qualname__}", ""]
+                continue
             lines += [f"::: {path}", ""]
         if forms:
             lines += ["## Function forms of Tensor methods", "",
