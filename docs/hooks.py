@@ -201,9 +201,11 @@ def render_notebook(nb: Any, stem: str, executed: bool) -> tuple[str, dict[str, 
         if cell.cell_type == "markdown":
             parts.append(cell.source)
             continue
-        if cell.cell_type != "code" or not cell.source.strip():
+        # IPython magics (%matplotlib inline) are kernel settings, not part of the lesson.
+        code = "\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))
+        if cell.cell_type != "code" or not code.strip():
             continue
-        parts.append(_fence(cell.source, "python"))
+        parts.append(_fence(code.strip("\n"), "python"))
         for out in cell.get("outputs", []) if executed else []:
             if out.output_type == "stream":
                 parts.append(_fence(out.text, "text"))

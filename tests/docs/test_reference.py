@@ -119,6 +119,7 @@ def test_render_notebook_puts_outputs_and_figures_in_the_page():
     hooks = load_hooks()
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# Title\n\nSome prose."),
+        nbformat.v4.new_code_cell("%matplotlib inline\nx = 1"),
         nbformat.v4.new_code_cell("print('hi')\nfig", outputs=[
             nbformat.v4.new_output("stream", name="stdout", text="hi\n"),
             nbformat.v4.new_output("execute_result", data={"image/png": "iVBORw0KGgo=",
@@ -127,6 +128,7 @@ def test_render_notebook_puts_outputs_and_figures_in_the_page():
     ])
     md, images = hooks.render_notebook(nb, "01_x", executed=True)
     assert md.index("# Title") < md.index("```python\nprint('hi')") < md.index("```text\nhi")
+    assert "```python\nx = 1\n```" in md and "%matplotlib" not in md
     assert "![output 1](01_x_files/figure_1.png)" in md and "<Figure>" not in md
     assert images == {"01_x_files/figure_1.png": b"\x89PNG\r\n\x1a\n"}
     md_plain, images_plain = hooks.render_notebook(nb, "01_x", executed=False)
