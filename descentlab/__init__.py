@@ -98,14 +98,17 @@ del _name
 
 
 def is_tensor(obj: Any) -> bool:
+    """True if ``obj`` is a descentlab ``Tensor``."""
     return isinstance(obj, Tensor)
 
 
 def numel(input: Tensor) -> int:
+    """The number of elements of ``input``."""
     return input.numel()
 
 
 def is_floating_point(input: Tensor) -> bool:
+    """True if ``input`` has a floating-point dtype."""
     return input.is_floating_point()
 
 

@@ -50,19 +50,23 @@ def _float_dtype(dtype: Any) -> np.dtype:
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of shape ``size`` (default float dtype), as torch.zeros."""
     return _finish(np.zeros(_size(size), _float_dtype(dtype)), requires_grad, device)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of shape ``size`` (default float dtype), as torch.ones."""
     return _finish(np.ones(_size(size), _float_dtype(dtype)), requires_grad, device)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialized tensor of shape ``size`` (arbitrary values), as torch.empty."""
     return _finish(np.empty(_size(size), _float_dtype(dtype)), requires_grad, device)
 
 
 def full(size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
+    """A tensor of shape ``size`` filled with ``fill_value`` (dtype from the value)."""
     if dtype is None:
         dtype = _dt.as_array(fill_value).dtype
     return _finish(np.full(_size((size,)), fill_value, _dt.resolve(dtype)), requires_grad, device)
@@ -74,29 +78,35 @@ def _like(t: Tensor, dtype: Any) -> np.dtype:
 
 def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and, by default, the dtype) of ``t``."""
     return _finish(np.zeros(t.shape, _like(t, dtype)), requires_grad, device)
 
 
 def ones_like(t: Tensor, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and, by default, the dtype) of ``t``."""
     return _finish(np.ones(t.shape, _like(t, dtype)), requires_grad, device)
 
 
 def empty_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    """An uninitialized tensor with the shape (and by default the dtype) of ``t``."""
     return _finish(np.empty(t.shape, _like(t, dtype)), requires_grad, device)
 
 
 def full_like(t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    """``fill_value`` everywhere, with the shape (and by default the dtype) of ``t``."""
     return _finish(np.full(t.shape, fill_value, _like(t, dtype)), requires_grad, device)
 
 
 def rand_like(t: Tensor, dtype: Any = None, generator: Any = None) -> Tensor:
+    """Uniform samples on [0, 1) with the shape (and by default the dtype) of ``t``."""
     return rand(t.shape, dtype=_like(t, dtype), generator=generator)
 
 
 def randn_like(t: Tensor, dtype: Any = None, generator: Any = None) -> Tensor:
+    """Standard normal samples with the shape (and by default the dtype) of ``t``."""
     return randn(t.shape, dtype=_like(t, dtype), generator=generator)
 
 
@@ -116,6 +126,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
     arr = np.linspace(start, end, int(steps)).astype(_float_dtype(dtype))
@@ -123,11 +134,13 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
 
 
 def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: Any = None) -> Tensor:
+    """``steps`` values base**x for x evenly spaced from ``start`` to ``end``."""
     return Tensor._wrap((base ** np.linspace(start, end, int(steps))).astype(_float_dtype(dtype)))
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
+    """The n × m identity matrix (m = n by default)."""
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
@@ -158,11 +171,13 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), generat
 
 
 def randperm(n: int, generator: Any = None, dtype: Any = None) -> Tensor:
+    """A random permutation of 0, …, n − 1 (int64 by default)."""
     return Tensor._wrap(_dt.rng(generator).permutation(n).astype(
         _dt.resolve(dtype) if dtype is not None else _dt.int64))
 
 
 def normal(mean: float, std: float, size: Sequence[int], generator: Any = None) -> Tensor:
+    """Normal samples: mean + std·N(0, 1), of shape ``size``."""
     return randn(*size, generator=generator) * std + mean
 
 

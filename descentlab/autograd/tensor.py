@@ -594,7 +594,7 @@ class Tensor:
         return _ValuesIndices(s.values[tuple(sl)], s.indices[tuple(sl)])
 
     def gather(self, dim: int, index: "Tensor") -> "Tensor":
-        """out[i][j] = self[index[i][j]][j] for dim 0 (as torch.gather)."""
+        """``out[i][j] = self[index[i][j]][j]`` for dim 0 (as torch.gather)."""
         idx = _as_tensor(index)._data
         grids = list(np.indices(idx.shape, sparse=True))
         grids[dim % self.ndim] = idx
@@ -1181,6 +1181,7 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 
 def mm(a: Any, b: Any) -> Tensor:
+    """Product of two 2-D tensors (``matmul`` restricted to matrices, as torch.mm)."""
     a, b = _as_tensor(a), _as_tensor(b)
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {a.ndim}-D and {b.ndim}-D")

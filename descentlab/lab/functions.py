@@ -8,9 +8,10 @@ critical points (location, value, kind), and a formula (plain and LaTeX).
 A few landscapes also carry a hand-derived NumPy gradient (``has_analytic_grad``): the lab's batched
 trajectories use it for speed (100,000 starts × 500 steps), and the tests check it against autograd.
 
->>> f = get_function("himmelblau")
->>> [m.location for m in f.minima][0]
-(3.0, 2.0)
+Examples:
+    >>> f = get_function("himmelblau")
+    >>> [m.location for m in f.minima][0]
+    (3.0, 2.0)
 """
 
 from __future__ import annotations
