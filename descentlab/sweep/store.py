@@ -98,14 +98,14 @@ class Store:
         c = self.conn
         version = c.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "trials" not in tables:
+            raise StoreError(f"store {self.path} is an SQLite file of something else (tables: "
+                             f"{', '.join(sorted(tables))}); choose another --store")
         if tables and version != SCHEMA_VERSION:
             raise StoreError(
                 f"store {self.path} was written with sweep-store schema version {version}; this "
                 f"descentlab reads version {SCHEMA_VERSION}; use a new --store (or export the old "
                 "one with the descentlab version that wrote it)")
-        if tables and "trials" not in tables:
-            raise StoreError(f"store {self.path} is an SQLite file of something else (tables: "
-                             f"{', '.join(sorted(tables))}); choose another --store")
         c.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: a commit survives a killed process; only a power loss may lose the last.
         c.execute("PRAGMA synchronous=NORMAL")
