@@ -210,6 +210,7 @@ def plot_performance_profile(scores: Sequence[Score], path: str | os.PathLike) -
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     workloads = list(dict.fromkeys(s.workload for s in scores))
     optimizers = list(dict.fromkeys(s.optimizer for s in scores))
@@ -227,6 +228,8 @@ def plot_performance_profile(scores: Sequence[Score], path: str | os.PathLike) -
         for o in optimizers:
             ax.step(taus, profile[o], where="post", label=o)
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(f"τ (within τ × the best {what} to target)")
         ax.set_title(f"performance profile: {what}-to-target")
         ax.set_ylim(-0.02, 1.02)

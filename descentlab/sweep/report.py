@@ -139,7 +139,7 @@ def plot_lr_curves(rows: Sequence[dict[str, Any]], path: str | os.PathLike,
     top = float(np.max(finite)) if finite.size else 1.0
     marker_y = top * 2 if positive else top + 0.1 * (abs(top) + 1)
     any_diverged = False
-    for name, c in curves.items():
+    for i, (name, c) in enumerate(curves.items()):
         ok = ~c["diverged"]
         (line,) = ax.plot(c["lr"][ok], c["mean"][ok], "o-", label=name)
         if ok.any():
@@ -147,7 +147,9 @@ def plot_lr_curves(rows: Sequence[dict[str, Any]], path: str | os.PathLike,
                             c["mean"][ok] + c["std"][ok], color=line.get_color(), alpha=0.2)
         if c["diverged"].any():
             any_diverged = True
-            ax.plot(c["lr"][~ok], np.full((~ok).sum(), marker_y), "x", ms=9, mew=2,
+            # Stacked a little apart, so optimizers that diverge at the same lr stay visible.
+            y = marker_y * 1.15 ** i if positive else marker_y + 0.05 * i * (abs(top) + 1)
+            ax.plot(c["lr"][~ok], np.full((~ok).sum(), y), "x", ms=9, mew=2,
                     color=line.get_color())
     if any_diverged:
         ax.axhline(marker_y, color="0.6", lw=0.8, ls=":")
