@@ -86,9 +86,10 @@ _SWEEP_OPTIONS: dict[str, tuple[Any, Any, str]] = {
     "starts": (positive_int, 16, "random start points per function trial"),
     "val_split": (unit_interval, 0.2, "validation fraction; the objective is the final "
                   "val_loss (0: the final training loss)"),
-    "search": (str, "grid", "grid (every combination) or random"),
-    "samples": (nonnegative_int, 0, "random search: number of configs (lr drawn log-uniformly "
-                "between the ends of --lr)"),
+    "search": (str, "grid", "grid (every combination), random, or optuna (TPE proposals with "
+               "median pruning on the validation curve; needs optuna)"),
+    "samples": (nonnegative_int, 0, "random / optuna search: number of configs (lr drawn "
+                "log-uniformly between the ends of --lr)"),
     "store": (str, "runs/sweep.db", "SQLite store of the results"),
     "backend": (str, "local", "local (process pool) or ray"),
     "address": (str, None, "Ray cluster to join, e.g. auto or ray://host:10001"),
@@ -197,15 +198,17 @@ def _spec(args: argparse.Namespace) -> Any:
                                  f"{', '.join(valid)}")
     else:
         base = {"function": args.function, "steps": args.steps, "starts": args.starts}
-    if args.search not in ("grid", "random"):
-        raise UsageError(f"unknown --search {args.search!r}; choose grid or random")
+    if args.search not in ("grid", "random", "optuna"):
+        raise UsageError(f"unknown --search {args.search!r}; choose grid, random or optuna")
     spec = SweepSpec(kind, base, axes, search=args.search, samples=args.samples,
                      lr_range=args.search == "random")
     try:
-        trials = spec.trials()
+        if args.search == "optuna":
+            spec.validate()
+            return spec, args.samples
+        return spec, len(spec.trials())
     except ValueError as e:
         raise UsageError(str(e)) from None
-    return spec, trials
 
 
 # ------------------------------------------------------------------------ live progress
@@ -318,8 +321,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from .store import Store
 
     _resolve(args, _SWEEP_OPTIONS)
-    spec, trials = _spec(args)
-    _check_common(args, len(trials))
+    spec, n_trials = _spec(args)
+    _check_common(args, n_trials)
+    if args.search == "optuna" and args.backend != "local":
+        raise UsageError("--search optuna runs on the local backend; drop --backend ray")
     name = args.name or (args.function or args.dataset or "spiral")
     result = _run(spec, args, name)
     out = Path(args.out) if args.out else Path(args.store).with_name(
@@ -337,7 +342,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             print(f"best {opt:<9} every config diverged or failed (e.g. {g.label})")
     if args.export:
         with Store(args.store) as db:
-            print(f"exported {db.export(args.export, [t.hash for t in trials])}")
+            print(f"exported {db.export(args.export, [r['hash'] for r in result.rows])}")
     print("wrote " + ", ".join(str(p) for p in files.values()))
     return 0
 

@@ -61,7 +61,8 @@ class ConfigSummary:
 
 
 def group_configs(rows: Sequence[dict[str, Any]]) -> list[ConfigSummary]:
-    """Group finished trials by their config without the seed (unfinished rows are ignored)."""
+    """Group finished trials by their config without the seed (unfinished rows and those an
+    Optuna pruner stopped early are left out: their objective is not a final one)."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if row["status"] not in ("done", "diverged", "failed"):

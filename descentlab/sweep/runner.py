@@ -73,6 +73,34 @@ def check_workers(workers: int | None, n_trials: int) -> int:
     return workers
 
 
+def _check_backend(backend: str, address: str | None) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if address is not None and backend != "ray":
+        raise ValueError("--address joins a Ray cluster; add --backend ray")
+
+
+def _run_optuna(spec: SweepSpec, store: str | os.PathLike, backend: str, workers: int | None,
+                resume: bool, name: str, progress: SweepProgress | None,
+                start: float) -> SweepResult:
+    spec.validate()
+    if backend != "local":
+        raise ValueError("--search optuna runs on the local backend; drop --backend ray")
+    workers = check_workers(workers, spec.samples)
+    from .optuna_search import _import_optuna, run_optuna
+
+    _import_optuna()
+    with Store(store):      # refuse a bad store before any worker starts
+        pass
+    hashes, ran = run_optuna(spec, store, workers, resume, name, progress)
+    with Store(store) as db:
+        rows = db.rows(hashes)
+    trials = [Trial(r["kind"], {k: v for k, v in r["config"].items() if k != "kind"})
+              for r in rows]
+    return SweepResult(trials, rows, ran, len(rows) - ran, time.perf_counter() - start,
+                       Path(store))
+
+
 def run_sweep(spec: SweepSpec | Sequence[Trial], store: str | os.PathLike,
               backend: str = "local", workers: int | None = None, resume: bool = False,
               address: str | None = None, name: str = "sweep",
@@ -96,14 +124,13 @@ def run_sweep(spec: SweepSpec | Sequence[Trial], store: str | os.PathLike,
         StoreError: the store cannot be used.
     """
     start = time.perf_counter()
+    if isinstance(spec, SweepSpec) and spec.search == "optuna":
+        return _run_optuna(spec, store, backend, workers, resume, name, progress, start)
     trials = spec.trials() if isinstance(spec, SweepSpec) else list(spec)
     if not trials:
         raise ValueError("the sweep has no trials (an empty grid); give at least one value per "
                          "option")
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-    if address is not None and backend != "ray":
-        raise ValueError("--address joins a Ray cluster; add --backend ray")
+    _check_backend(backend, address)
     workers = check_workers(workers, len(trials))
     if backend == "ray":
         from .ray_backend import _import_ray

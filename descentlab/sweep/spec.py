@@ -151,9 +151,10 @@ class SweepSpec:
         base: fixed parameters (dataset or function, epochs or steps, ...); missing ones take
             :data:`TRAIN_DEFAULTS` / :data:`FUNCTION_DEFAULTS`.
         axes: option name (from :data:`AXES`) → the values to try.
-        search: ``"grid"`` (every combination) or ``"random"`` (``samples`` random combinations;
+        search: ``"grid"`` (every combination), ``"random"`` (``samples`` random combinations;
             a ``lr`` axis given as ``(low, high)`` with ``lr_range=True`` is then drawn
-            log-uniformly).
+            log-uniformly) or ``"optuna"`` (TPE proposals, see ``optuna_search``; it has no
+            fixed trial list, so :meth:`trials` refuses it).
         samples: number of random configurations (each run once per seed).
         lr_range: with random search, treat ``axes["lr"]`` as a (low, high) range.
         search_seed: seeds the random search.
@@ -193,10 +194,14 @@ class SweepSpec:
         for lr in self.axes.get("lr", []):
             if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
                 raise ValueError(f"learning rate {lr!r} must be a finite number > 0, e.g. 1e-3")
-        if self.search not in ("grid", "random"):
-            raise ValueError(f"unknown search {self.search!r}; use grid or random")
-        if self.search == "random" and self.samples < 1:
-            raise ValueError("a random search needs --samples >= 1 (the grid would be empty)")
+        if self.search not in ("grid", "random", "optuna"):
+            raise ValueError(f"unknown search {self.search!r}; use grid, random or optuna")
+        if self.search != "grid" and self.samples < 1:
+            raise ValueError(f"a {self.search} search needs --samples >= 1 (the sweep would be "
+                             "empty)")
+        if self.search == "optuna" and len(self.axes.get("seed", [0])) > 1:
+            raise ValueError("an Optuna search runs one seed per proposed config; use --seeds 1 "
+                             "(re-run the best configs with more seeds as a grid)")
         if self.kind == "train":
             from ..data import list_datasets
 
@@ -219,6 +224,8 @@ class SweepSpec:
         for SGD), so the grid holds no duplicate runs under different names.
         """
         self.validate()
+        if self.search == "optuna":
+            raise ValueError("an Optuna search proposes its trials as it runs; use run_sweep")
         base = {**self.defaults(), **self.base}
         axes = {k: list(self.axes[k]) for k in AXES if k in self.axes}
         seeds = axes.pop("seed", [base["seed"]])

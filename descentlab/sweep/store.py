@@ -1,8 +1,8 @@
 """The sweep store: one SQLite file, one row per trial.
 
 Each row keeps the trial's config JSON and its hash (the primary key), seed, status
-(``pending`` → ``running`` → ``done`` / ``diverged`` / ``failed``), per-epoch metrics (JSON), the
-final record, the objective, wall time and the divergence or failure reason.
+(``pending`` → ``running`` → ``done`` / ``diverged`` / ``pruned`` / ``failed``), per-epoch
+metrics (JSON), the final record, the objective, wall time and the divergence or failure reason.
 
 Safety: the file runs in WAL mode and every change is one short transaction, so a process killed
 with ``kill -9`` leaves the file consistent (at worst a trial stays ``running`` and a resume runs
@@ -30,7 +30,7 @@ __all__ = ["SCHEMA_VERSION", "FINISHED", "Store", "StoreError"]
 SCHEMA_VERSION = 1
 
 #: Statuses a resume keeps; every other row (pending, running, failed) is run again.
-FINISHED = ("done", "diverged")
+FINISHED = ("done", "diverged", "pruned")
 
 _COLUMNS = ("hash", "sweep", "kind", "config", "seed", "status", "objective", "metrics", "final",
             "wall_time", "reason", "attempts", "updated")

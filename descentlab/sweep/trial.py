@@ -8,7 +8,7 @@ landscape's domain.
 
 The result is a JSON-ready dict::
 
-    {"status": "done" | "diverged" | "failed", "reason": str | None,
+    {"status": "done" | "diverged" | "pruned" | "failed", "reason": str | None,
      "metrics": [per-epoch (or per-recorded-step) records], "final": {...},
      "objective": float | None, "seconds": float}
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["run_trial", "objective_name"]
@@ -33,16 +34,19 @@ def objective_name(kind: str, params: dict[str, Any]) -> str:
     return "val_loss" if params.get("val_split") else "loss"
 
 
-def run_trial(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+def run_trial(kind: str, params: dict[str, Any],
+              on_epoch: Callable[[int, float], bool] | None = None) -> dict[str, Any]:
     """Run one trial and return its result dict (never raises for a failing run).
 
     Args:
         kind: ``"train"`` or ``"function"``.
         params: the trial's parameters (see ``spec.TRAIN_DEFAULTS`` / ``FUNCTION_DEFAULTS``).
+        on_epoch: train trials only: called after each epoch with (epoch, objective so far);
+            returning ``True`` stops the run there with status ``"pruned"`` (Optuna's pruning).
     """
     start = time.perf_counter()
     try:
-        result = _train(params) if kind == "train" else _function(params)
+        result = _train(params, on_epoch) if kind == "train" else _function(params)
     except Exception as e:  # a sweep records a broken trial and carries on with the others
         last = traceback.extract_tb(e.__traceback__)[-1] if e.__traceback__ else None
         where = f" ({last.filename.rsplit('/', 1)[-1]}:{last.lineno})" if last else ""
@@ -65,7 +69,8 @@ def _scheduler(name: str, optimizer: Any, epochs: int) -> Any:
     raise ValueError(f"unknown scheduler {name!r}; choose from none, step, cosine, plateau")
 
 
-def _train(p: dict[str, Any]) -> dict[str, Any]:
+def _train(p: dict[str, Any], on_epoch: Callable[[int, float], bool] | None = None
+           ) -> dict[str, Any]:
     from .. import manual_seed, nn
     from ..autograd.dtypes import Generator
     from ..data import DataLoader
@@ -98,11 +103,15 @@ def _train(p: dict[str, Any]) -> dict[str, Any]:
         def __init__(self) -> None:
             self.total = 0.0
             self.marks: list[tuple[int, float]] = []
+            self.pruned = False
 
         def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
             self.total += logs.get("time", 0.0)
             self.marks.append((trainer.step, round(self.total, 6)))
+            if on_epoch is not None and on_epoch(epoch, logs[key]):
+                self.pruned = trainer.stop_training = True
 
+    key = objective_name("train", p)
     clock = _Clock()
     callbacks: list[Any] = [clock]
     if p.get("scheduler", "none") != "none":
@@ -118,14 +127,15 @@ def _train(p: dict[str, Any]) -> dict[str, Any]:
         trainer.fit(loader, epochs, val)
     except DivergenceError as e:
         status, reason = "diverged", f"{e.reason} at step {e.step} (epoch {e.epoch})"
+    if status == "done" and clock.pruned:
+        status, reason = "pruned", f"stopped by the pruner after epoch {trainer.epoch}"
     records = [{**r, "step": step, "elapsed": elapsed}
                for r, (step, elapsed) in zip(trainer.history.records, clock.marks)]
     final = dict(records[-1]) if records else {}
     if status == "done" and d.test is not None:
         test = evaluate(trainer.model, DataLoader(d.test, batch_size=1024), trainer.loss_fn)
         final.update({f"test_{k}": v for k, v in test.items()})
-    key = objective_name("train", p)
-    objective = final.get(key) if status == "done" else None
+    objective = final.get(key) if status in ("done", "pruned") else None
     return {"status": status, "reason": reason, "metrics": records, "final": final,
             "objective": _finite_or_none(objective)}
 

@@ -166,3 +166,32 @@ def test_config_file_and_function_sweep_report(tmp_path, capsys):
     assert {r["config"]["optimizer"] for r in rows} == {"gd", "adam", "newton"}
     assert (out / "report.md").read_text().count("| newton |") == 1
     assert (tmp_path / "f.csv").read_text().count("\n") == 13
+
+
+def test_optuna_search_runs_exactly_its_samples_and_prunes(tmp_path, capsys):
+    optuna = pytest.importorskip("optuna", reason="optuna is not installed: pip install "
+                                 "'descentlab[scale]' to test --search optuna")
+    store = tmp_path / "o.db"
+    argv = ["sweep", "--dataset", "spiral", "--hidden", "8", "--optimizers", "sgd,adam",
+            "--lr", "1e-5:1:2", "--search", "optuna", "--samples", "6", "--epochs", "6",
+            "--workers", "1", "--store", str(store), "--quiet"]
+    assert run_cli(argv, capsys)[0] == 0
+    with Store(store) as db:
+        rows = db.rows()
+    assert len(rows) == 6 and all(r["status"] in ("done", "pruned", "diverged") for r in rows)
+    assert all(1e-5 <= r["config"]["lr"] <= 1 for r in rows)
+    for r in rows:                      # a pruned run stopped before its budget
+        assert (len(r["metrics"]) < 6) == (r["status"] == "pruned")
+    from descentlab.sweep.optuna_search import journal_path
+
+    study = optuna.load_study(study_name="spiral", storage=optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(journal_path(store)))))
+    done = [r["objective"] for r in rows if r["status"] == "done"]
+    assert study.best_value == min(done)
+    # resuming with a larger budget runs only the difference
+    code, _ = run_cli([*argv[:argv.index("--samples") + 1], "8",
+                       *argv[argv.index("--samples") + 2:], "--resume"], capsys)
+    assert code == 0
+    with Store(store) as db:
+        assert len(db.rows()) == 8
+    assert run_cli(argv, capsys)[1].count("--resume") == 1      # a rerun must say --resume
