@@ -78,8 +78,12 @@ _SWEEP_OPTIONS: dict[str, tuple[Any, Any, str]] = {
     "batch_size": (_list(positive_int), None, "batch sizes, e.g. 16,64 (train; default 32)"),
     "scheduler": (_list(str), None, "schedules: none, step, cosine, plateau (train)"),
     "activation": (_list(str), None, "hidden activations, e.g. relu,tanh (train)"),
-    "hidden": (_list(_hidden, ";"), None, "model shapes separated by ';', e.g. '16,16;32' "
-               "(train; default 16,16)"),
+    "init": (_list(str), None, "weight inits: default, xavier_uniform, xavier_normal, "
+             "kaiming_uniform, kaiming_normal (train)"),
+    "model": (_list(str), None, "mlp (default) or cnn: 3×3 conv + pool blocks on square "
+              "images such as digits (train)"),
+    "hidden": (_list(_hidden, ";"), None, "model shapes separated by ';', e.g. '16,16;32': "
+               "layer widths (mlp) or conv channels (cnn) (train; default 16,16)"),
     "seeds": (positive_int, 1, "run every config with seeds 0 .. N-1"),
     "epochs": (positive_int, 20, "epochs per train trial"),
     "steps": (positive_int, 500, "steps per function trial"),
@@ -177,12 +181,12 @@ def _spec(args: argparse.Namespace) -> Any:
     kind = "function" if args.function is not None else "train"
     axes: dict[str, list[Any]] = {"optimizer": args.optimizers, "lr": args.lr,
                                   "seed": list(range(args.seeds))}
-    for key in ("momentum", "betas", "weight_decay", "batch_size", "scheduler", "activation",
-                "hidden"):
+    train_only = ("batch_size", "scheduler", "activation", "init", "model", "hidden")
+    for key in ("momentum", "betas", "weight_decay", *train_only):
         value = getattr(args, key)
         if value is None:
             continue
-        if kind == "function" and key in ("batch_size", "scheduler", "activation", "hidden"):
+        if kind == "function" and key in train_only:
             raise UsageError(f"--{key.replace('_', '-')} applies to train sweeps (--dataset), "
                              "not to --function")
         axes[key] = value
@@ -190,8 +194,10 @@ def _spec(args: argparse.Namespace) -> Any:
         base = {"dataset": args.dataset or "spiral", "epochs": args.epochs,
                 "val_split": args.val_split}
         from ..train import ACTIVATIONS, SCHEDULERS
+        from .trial import INITS, MODELS
 
-        for key, valid in (("scheduler", SCHEDULERS), ("activation", ACTIVATIONS)):
+        for key, valid in (("scheduler", SCHEDULERS), ("activation", ACTIVATIONS),
+                           ("init", INITS), ("model", MODELS)):
             bad = [v for v in axes.get(key, []) if v not in valid]
             if bad:
                 raise UsageError(f"unknown {key} {', '.join(map(repr, bad))}; choose from "

@@ -23,11 +23,12 @@ __all__ = ["AXES", "SweepSpec", "Trial", "TRAIN_DEFAULTS", "FUNCTION_DEFAULTS", 
 
 #: Options a sweep may vary (each a list of values), in the order grids are expanded.
 AXES: tuple[str, ...] = ("optimizer", "lr", "momentum", "betas", "weight_decay", "batch_size",
-                         "scheduler", "activation", "hidden", "seed")
+                         "scheduler", "activation", "init", "model", "hidden", "seed")
 
 #: Every parameter of a ``train`` trial and its default.
 TRAIN_DEFAULTS: dict[str, Any] = {
-    "dataset": "spiral", "hidden": [16, 16], "activation": "relu", "optimizer": "adam",
+    "dataset": "spiral", "model": "mlp", "hidden": [16, 16], "activation": "relu",
+    "init": "default", "optimizer": "adam",
     "lr": 1e-3, "momentum": None, "betas": None, "weight_decay": None, "batch_size": 32,
     "epochs": 20, "scheduler": "none", "clip": None, "val_split": 0.2, "seed": 0,
 }
@@ -204,6 +205,14 @@ class SweepSpec:
                              "(re-run the best configs with more seeds as a grid)")
         if self.kind == "train":
             from ..data import list_datasets
+            from .trial import INITS, MODELS
+
+            for key, valid in (("init", INITS), ("model", MODELS)):
+                values = self.axes.get(key, [self.base.get(key, TRAIN_DEFAULTS[key])])
+                bad = [v for v in values if v not in valid]
+                if bad:
+                    raise ValueError(f"unknown {key} {', '.join(map(repr, bad))}; choose from "
+                                     f"{', '.join(valid)}")
 
             dataset = self.base.get("dataset", TRAIN_DEFAULTS["dataset"])
             if dataset not in list_datasets():

@@ -24,7 +24,16 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["run_trial", "objective_name"]
+__all__ = ["INITS", "MODELS", "build_model", "objective_name", "run_trial"]
+
+#: ``model`` choices: an MLP (``hidden`` = layer widths, ``descentlab.train.build_mlp``) or a
+#: small conv net (``hidden`` = channels of its 3×3 conv + activation + 2×2 max-pool blocks) on
+#: square images (a flat input of s² features is read as one s×s channel: digits, MNIST).
+MODELS = ("mlp", "cnn")
+
+#: ``init`` choices for the weights of every Linear/Conv2d layer (biases then start at 0);
+#: ``default`` keeps PyTorch's default initialization. Kaiming uses ReLU's gain √2.
+INITS = ("default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal")
 
 
 def objective_name(kind: str, params: dict[str, Any]) -> str:
@@ -56,6 +65,66 @@ def run_trial(kind: str, params: dict[str, Any],
     return result
 
 
+def build_model(info: Any, p: dict[str, Any]) -> Any:
+    """The network a train trial trains, from its dataset info and its parameters (``model``,
+    ``hidden``, ``activation``, ``init``); draws from the global seed like ``build_mlp``."""
+    from .. import nn
+    from ..train import build_mlp
+
+    model_kind = p.get("model", "mlp")
+    hidden = tuple(p["hidden"])
+    if model_kind == "mlp":
+        model = build_mlp(info.in_features, hidden, info.out_features, p["activation"])
+    elif model_kind == "cnn":
+        model = _cnn(info, hidden, p["activation"])
+    else:
+        raise ValueError(f"unknown model {model_kind!r}; choose from {', '.join(MODELS)}")
+    init = p.get("init", "default")
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}; choose from {', '.join(INITS)}")
+    if init != "default":
+        fill = getattr(nn.init, init + "_")
+        extra = {"nonlinearity": "relu"} if init.startswith("kaiming") else {}
+        for layer in model.modules():
+            if isinstance(layer, (nn.Linear, nn.Conv2d)):
+                fill(layer.weight, **extra)
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
+    return model
+
+
+def _cnn(info: Any, channels: tuple[int, ...], activation: str) -> Any:
+    from .. import nn
+    from ..train.builders import ACTIVATIONS
+
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose from "
+                         f"{', '.join(ACTIVATIONS)}")
+    act = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "gelu": nn.GELU,
+           "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "softplus": nn.Softplus}[activation]
+    shape = tuple(info.input_shape)
+    layers: list[Any] = []
+    if len(shape) == 1:
+        side = int(round(shape[0] ** 0.5))
+        if side * side != shape[0]:
+            raise ValueError(f"model 'cnn' needs square images; {info.name} has {shape[0]} "
+                             "features per sample (use model 'mlp')")
+        shape = (1, side, side)
+        layers.append(nn.Unflatten(1, shape))
+    if not channels:
+        raise ValueError("model 'cnn' needs at least one conv block: give hidden channels, "
+                         "e.g. 8,16")
+    c, side = shape[0], shape[1]
+    for width in channels:
+        if side < 2:
+            raise ValueError(f"model 'cnn': {len(channels)} pooling blocks shrink "
+                             f"{shape[1]}×{shape[2]} images below 1×1; use fewer channels")
+        layers += [nn.Conv2d(c, width, 3, padding=1), act(), nn.MaxPool2d(2)]
+        c, side = width, side // 2
+    layers += [nn.Flatten(), nn.Linear(c * side * side, info.out_features)]
+    return nn.Sequential(*layers)
+
+
 def _scheduler(name: str, optimizer: Any, epochs: int) -> Any:
     """The ``--scheduler`` choices of ``descentlab train`` (see ``train.SCHEDULERS``)."""
     from ..optim import lr_scheduler
@@ -79,7 +148,6 @@ def _train(p: dict[str, Any], on_epoch: Callable[[int, float], bool] | None = No
         DivergenceError,
         LRSchedulerCallback,
         Trainer,
-        build_mlp,
         evaluate,
         make_optimizer,
         prepare_data,
@@ -89,8 +157,7 @@ def _train(p: dict[str, Any], on_epoch: Callable[[int, float], bool] | None = No
     d = prepare_data(p["dataset"], seed, float(p["val_split"] or 0.0))
     # The same order of random draws as ``train_run``: seed, then weights, then the loader.
     manual_seed(seed)
-    model = build_mlp(d.info.in_features, tuple(p["hidden"]), d.info.out_features,
-                      p["activation"])
+    model = build_model(d.info, p)
     optimizer = make_optimizer(p["optimizer"], model.parameters(), p["lr"],
                                momentum=p.get("momentum"), weight_decay=p.get("weight_decay"))
     if p.get("betas") is not None:

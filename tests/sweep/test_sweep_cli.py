@@ -62,6 +62,7 @@ BAD = [
     ("more workers than trials", SMALL + ["--workers", "9"], None,
      "--workers 9 is more than the 8 trial(s)"),
     ("unknown dataset", _opt(SMALL, "--dataset", "spirals"), None, "unknown dataset 'spirals'"),
+    ("unknown init", SMALL + ["--init", "default,lecun"], None, "unknown init 'lecun'"),
     ("dataset and function", SMALL + ["--function", "rosenbrock"], None, "not both"),
     ("unknown backend", SMALL + ["--backend", "slurm"], None, "unknown --backend 'slurm'"),
     ("address without ray", SMALL + ["--address", "auto"], None, "add --backend ray"),

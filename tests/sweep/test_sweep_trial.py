@@ -66,3 +66,59 @@ def test_function_trial_matches_run_trajectories():
 def test_broken_trial_is_failed_with_its_reason():
     result = run_trial("train", {"dataset": "spiral", "optimizer": "adam"})
     assert result["status"] == "failed" and "KeyError" in result["reason"]
+
+
+def _digits():
+    from descentlab.data import load_dataset
+
+    return load_dataset("digits")
+
+
+def test_default_init_is_build_mlp_and_other_inits_have_their_variance():
+    import descentlab as dl
+    from descentlab.sweep.trial import build_model
+    from descentlab.train import build_mlp
+
+    info = _digits()
+    p = {"model": "mlp", "hidden": [400, 300], "activation": "relu"}
+    dl.manual_seed(5)
+    ours = build_model(info, {**p, "init": "default"}).state_dict()
+    dl.manual_seed(5)
+    theirs = build_mlp(64, (400, 300), 10, "relu").state_dict()
+    assert all(np.array_equal(ours[k].numpy(), theirs[k].numpy()) for k in theirs)
+    dl.manual_seed(5)
+    xavier = build_model(info, {**p, "init": "xavier_normal"}).state_dict()
+    dl.manual_seed(5)
+    kaiming = build_model(info, {**p, "init": "kaiming_normal"}).state_dict()
+    w1, w2 = xavier["2.weight"].numpy(), kaiming["2.weight"].numpy()      # 300 × 400
+    assert w1.std() == pytest.approx(np.sqrt(2 / (400 + 300)), rel=0.02)  # Glorot
+    assert w2.std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)          # He, fan_in
+    assert not xavier["2.bias"].numpy().any()
+
+
+def test_cnn_is_the_same_network_as_torch_with_the_same_weights():
+    torch = pytest.importorskip("torch", reason="torch is the oracle for the conv net")
+    from descentlab import tensor
+    from descentlab.sweep.trial import build_model
+
+    info = _digits()
+    model = build_model(info, {"model": "cnn", "hidden": [4, 6], "activation": "tanh"})
+    ref = torch.nn.Sequential(
+        torch.nn.Unflatten(1, (1, 8, 8)), torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.Tanh(),
+        torch.nn.MaxPool2d(2), torch.nn.Conv2d(4, 6, 3, padding=1), torch.nn.Tanh(),
+        torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(6 * 2 * 2, 10)).double()
+    ref.load_state_dict({k: torch.tensor(v.numpy(), dtype=torch.float64)
+                         for k, v in model.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((5, 64))
+    got = model(tensor(x.astype(np.float32))).detach().numpy()
+    want = ref(torch.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_cnn_refuses_non_square_inputs():
+    from descentlab.data import load_dataset
+    from descentlab.sweep.trial import build_model
+
+    with pytest.raises(ValueError, match="square images"):
+        build_model(load_dataset("wine"), {"model": "cnn", "hidden": [4],
+                                           "activation": "relu"})
