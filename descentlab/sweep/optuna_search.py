@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .spec import SweepSpec, Trial, _applicable
+from .spec import SweepSpec, Trial, applicable
 
 __all__ = ["journal_path", "optuna_worker", "sample_params"]
 
@@ -57,16 +57,13 @@ def sample_params(trial: Any, spec: SweepSpec) -> dict[str, Any]:
             else:
                 params[name] = values[trial.suggest_categorical(name, list(range(len(values))))]
     params["seed"] = int(spec.axes.get("seed", [params["seed"]])[0])
-    return _applicable(spec.kind, params)
+    return applicable(spec.kind, params)
 
 
 def _study(optuna: Any, store: str | os.PathLike, name: str, seed: int | None) -> Any:
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
-
-    storage = JournalStorage(JournalFileBackend(str(journal_path(store))))
     return optuna.create_study(
-        study_name=name, storage=storage, direction="minimize", load_if_exists=True,
+        study_name=name, storage=_study_storage(journal_path(store)), direction="minimize",
+        load_if_exists=True,
         sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=5),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2))
 

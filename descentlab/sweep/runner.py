@@ -26,7 +26,8 @@ BACKENDS = ("local", "ray")
 
 
 class SweepProgress(Protocol):
-    """What a live display is told (every method optional in spirit; implement all three)."""
+    """What a live display is told: the sweep's size, each trial handed to a worker, each
+    result as it arrives."""
 
     def start(self, total: int, to_run: int) -> None: ...
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["AXES", "SweepSpec", "Trial", "TRAIN_DEFAULTS", "FUNCTION_DEFAULTS", "parse_lr_grid",
-           "train_optimizers", "function_optimizers"]
+__all__ = ["AXES", "FUNCTION_DEFAULTS", "SweepSpec", "TRAIN_DEFAULTS", "Trial", "applicable",
+           "describe", "function_optimizers", "parse_lr_grid", "train_optimizers"]
 
 #: Options a sweep may vary (each a list of values), in the order grids are expanded.
 AXES: tuple[str, ...] = ("optimizer", "lr", "momentum", "betas", "weight_decay", "batch_size",
@@ -258,7 +258,7 @@ class SweepSpec:
         out = []
         for combo in combos:
             for seed in seeds:
-                params = _applicable(self.kind, {**base, **combo, "seed": int(seed)})
+                params = applicable(self.kind, {**base, **combo, "seed": int(seed)})
                 trial = Trial(self.kind, params)
                 if trial.hash not in seen:
                     seen.add(trial.hash)
@@ -266,8 +266,9 @@ class SweepSpec:
         return out
 
 
-def _applicable(kind: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Drop hyperparameters the optimizer has no use for (set them to ``None``)."""
+def applicable(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``params`` with the hyperparameters its optimizer has no use for set to
+    ``None`` (momentum for Adam, betas for SGD), so one run never hides under two hashes."""
     params = dict(params)
     name = params["optimizer"]
     if kind == "train":
