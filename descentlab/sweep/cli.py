@@ -165,10 +165,18 @@ def _resolve(args: argparse.Namespace, options: dict[str, tuple[Any, Any, str]])
             setattr(args, key, default)
 
 
+def _shown(default: Any) -> str:
+    values = default if isinstance(default, list) else [default]
+    return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+
 def _add_options(p: argparse.ArgumentParser, options: dict[str, tuple[Any, Any, str]]) -> None:
-    for key, (parse, _, text) in options.items():
+    for key, (parse, default, text) in options.items():
+        if default is not None and "default" not in text:
+            text = f"{text} (default {_shown(default)})"
+        # '%' would be read as a format code by argparse's help.
         p.add_argument("--" + key.replace("_", "-"), dest=key, type=parse, default=None,
-                       help=text)
+                       help=text.replace("%", "%%"))
 
 
 # ------------------------------------------------------------------------ the sweep spec
