@@ -57,11 +57,19 @@ def run_ray(trials: Sequence[Trial], workers: int, address: str | None = None,
     ray = _import_ray()
     started_here = not ray.is_initialized()
     if started_here:
+        # Workers import this very descentlab (a source checkout too, not only an installed
+        # one): its folder goes on their import path.
+        from pathlib import Path
+
+        from .. import __file__ as package_file
+
+        job = ray.job_config.JobConfig(code_search_path=[str(Path(package_file).parents[1])])
         if address is None:
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
+                     configure_logging=False, job_config=job)
         else:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
+            ray.init(address=address, log_to_driver=False, configure_logging=False,
+                     job_config=job)
     try:
         task = ray.remote(num_cpus=cpus_per_trial, max_retries=0)(_work)
         pending = list(reversed(trials))
