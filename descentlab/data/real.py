@@ -157,8 +157,10 @@ def download(urls: Sequence[str], dest: str | os.PathLike, checksum: str,
             return dest
         except (OSError, ValueError) as e:
             errors.append(f"{url}: {e}")
-    raise OSError(f"could not download {dest.name}:\n  " + "\n  ".join(errors)
-                  + f"\nCheck the network, or put a good copy at {dest} by hand.")
+    # The first line stands alone (the CLI prints only it): what failed and where the file goes.
+    raise OSError(f"could not download {dest.name} (no network or no mirror answered); check the "
+                  f"network, or put a good copy of {dest.name} into {dest.parent} by hand "
+                  "(set DESCENTLAB_DATA to use another data folder)\n  " + "\n  ".join(errors))
 
 
 def default_cache_dir() -> Path:
