@@ -127,10 +127,10 @@ MAX_EPOCHS = 100_000
 MAX_BATCH_SIZE = 10_000_000
 
 
-def batch_size(text: str) -> int | None:
-    """An integer in 1..MAX_BATCH_SIZE, or ``full`` (the whole training set: ``None``)."""
+def batch_size(text: str) -> int | str:
+    """An integer in 1..MAX_BATCH_SIZE, or ``full`` (the whole training set)."""
     if text.strip().lower() == "full":
-        return None
+        return "full"
     return int_range(1, MAX_BATCH_SIZE)(text)
 
 

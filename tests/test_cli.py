@@ -258,3 +258,9 @@ def test_compare_bar_mode_draws_one_bar_per_optimizer(tmp_path, capsys):
     bars = [ln for ln in err.splitlines() if ln.strip()]
     assert [ln.split()[0] for ln in bars] == ["sgd", "adam", "bfgs"], err
     assert all("3/3" in ln for ln in bars)
+
+
+def test_batch_size_full_is_the_whole_training_set(tmp_path, capsys):
+    assert main(["train", "--dataset", "moons", "--batch-size", "full", "--epochs", "2",
+                 "--quiet", "--out", str(tmp_path)]) == 0
+    assert "batch 500," in capsys.readouterr().out  # moons: 500 samples, no test split

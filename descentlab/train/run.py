@@ -60,9 +60,9 @@ class RunConfig:
         activation: hidden activation (see ``builders.ACTIVATIONS``).
         optimizer: optimizer name (see ``builders.OPTIMIZERS``).
         lr: learning rate (``None``: the optimizer's default in ``OPTIMIZERS``).
-        batch_size: samples per step (1 = SGD); ``None``: :data:`DEFAULT_BATCH_SIZE` for the
-            first-order optimizers, the whole training set (full batch) for lbfgs, bfgs, newton
-            and newton-cg, which always run full batch.
+        batch_size: samples per step (1 = SGD), or ``"full"`` for the whole training set;
+            ``None``: :data:`DEFAULT_BATCH_SIZE` for the first-order optimizers. lbfgs, bfgs,
+            newton and newton-cg always run full batch.
         epochs: total epochs.
         seed: seeds the data, the split, the initial weights and the shuffle order.
         out: output directory (history, plot, checkpoint).
@@ -89,7 +89,7 @@ class RunConfig:
     activation: str = "relu"
     optimizer: str = "adam"
     lr: float | None = None
-    batch_size: int | None = None
+    batch_size: int | str | None = None
     epochs: int = 100
     seed: int = 0
     out: str = "runs/run"
@@ -211,15 +211,20 @@ def model_kind(config: RunConfig, info: Any) -> str:
 
 def batch_size(config: RunConfig, n_train: int) -> int:
     """The batch size a run uses: the whole training set for the full-batch methods (an
-    explicit different ``batch_size`` is refused for them), else ``config.batch_size`` or 32."""
-    spec = OPTIMIZERS[optimizer_key(config.optimizer)]
-    if spec.closure:
-        if config.batch_size is not None and config.batch_size < n_train:
+    explicit smaller ``batch_size`` is refused for them), else ``config.batch_size`` (``"full"``:
+    the whole set; ``None``: :data:`DEFAULT_BATCH_SIZE`), at most the training set's size."""
+    size = config.batch_size
+    if size == "full":
+        size = n_train
+    elif size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise ValueError(f"batch_size must be a positive integer or 'full' (got {size!r})")
+    if OPTIMIZERS[optimizer_key(config.optimizer)].closure:
+        if size is not None and size < n_train:
             raise ValueError(f"{config.optimizer} is a full-batch method (its line search needs "
                              "the same loss at every trial point), so it trains on all "
                              f"{n_train} samples at once; leave out the batch size")
         return n_train
-    return DEFAULT_BATCH_SIZE if config.batch_size is None else config.batch_size
+    return min(DEFAULT_BATCH_SIZE if size is None else size, n_train)
 
 
 def _loss_fn(task: str) -> Any:
