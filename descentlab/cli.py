@@ -9,8 +9,9 @@ one line.
 Adding a command group: write a module with ``register(subparsers)`` that adds its parsers via
 ``subparsers.add_parser(...)`` and sets ``handler=<function(args) -> int | None>`` with
 ``set_defaults``, then list the module in :data:`COMMAND_MODULES`. Handlers raise
-:class:`UsageError` for bad arguments (exit 2); the argument types below (``positive_float``, ...)
-are meant to be reused.
+:class:`UsageError` for bad arguments (exit 2); the argument types below (``positive_float``,
+``int_range``, ``output_dir``, ...) and the checks run before any work (``prepare_output_dir``,
+``require_extra``) are meant to be reused.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-__all__ = ["COMMAND_MODULES", "UsageError", "build_parser", "main"]
+__all__ = ["COMMAND_MODULES", "EXTRAS", "MAX_BATCH_SIZE", "MAX_EPOCHS", "UsageError",
+           "batch_size", "build_parser", "finite_float", "hidden_sizes", "int_range", "main",
+           "nonnegative_float", "nonnegative_int", "output_dir", "positive_float", "positive_int",
+           "prepare_output_dir", "require_extra", "unit_interval"]
 
 #: Modules whose ``register(subparsers)`` adds subcommands, after this module's own (train,
 #: compare). The lab adds its ``lab`` and ``gallery`` commands by listing its module here.

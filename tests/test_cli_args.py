@@ -51,6 +51,7 @@ CASES = [
     (["compare", "--optimizers", "sgd,bfgs", "--clip", "1"], "--clip does not apply"),
     (["train", "--optimizer", "bfgs", "--weight-decay", "0.1"], "has no weight decay setting"),
     (["train", "--optimizer", "newton", "--dataset", "digits"], "use newton-cg (Hessian-free)"),
+    (["compare", "--optimizers", "sgd,newton", "--dataset", "wine"], "too slow above 500"),
 ]
 
 

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .builders import OPTIMIZERS, build_model, make_optimizer, optimizer_key
 from .callbacks import Callback, EarlyStopping, LRSchedulerCallback, ModelCheckpoint
 from .checkpoint import CheckpointError, load_checkpoint
@@ -464,12 +462,14 @@ def compare_optimizers(config: RunConfig, optimizers: Sequence[str],
         raise ValueError(f"optimizer(s) {', '.join(twice)} listed more than once; name each once")
     d = _data_of(config)
     eval_set = d.test if d.test is not None else d.val
-    # Every option is checked for every optimizer before the first one trains.
+    # Every option is checked for every optimizer before the first one trains (the model is
+    # built for that: newton's size limit depends on it).
+    model = build_model(model_kind(config, d.info), d.info, config.hidden, config.activation)
     for name in names:
         batch_size(dataclasses.replace(config, optimizer=name,
                                        batch_size=None if OPTIMIZERS[name].closure
                                        else config.batch_size), len(d.train))
-        make_optimizer(name, [_probe_parameter()], config.lr, momentum=config.momentum,
+        make_optimizer(name, model.parameters(), config.lr, momentum=config.momentum,
                        weight_decay=config.weight_decay)
         if OPTIMIZERS[name].closure and config.clip is not None:
             raise ValueError(f"{name} searches along its own direction with the true gradient, "
@@ -504,12 +504,6 @@ def compare_optimizers(config: RunConfig, optimizers: Sequence[str],
         progress.close()
     _write_comparison(results, Path(config.out), d.info.name)
     return results
-
-
-def _probe_parameter() -> Any:
-    from ..nn import Parameter
-
-    return Parameter(np.zeros(1, dtype=np.float32))
 
 
 def _fmt(value: Any) -> str:
