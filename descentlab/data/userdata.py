@@ -138,7 +138,7 @@ def _read_csv(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray]:
                             "than once in the header; make them unique")
     if len(names) < 2:
         raise UserDataError(f"{path}: only one column ({names[0]!r}); a CSV needs feature "
-                            "columns and a target column")
+                            "columns and a target column, separated by commas")
     if not body:
         raise UserDataError(f"{path} has a header but no data rows")
     if target is None:
