@@ -200,6 +200,7 @@ def test_mnist_without_files_or_network_says_where_to_put_them(tmp_path, monkeyp
     assert main(["train", "--dataset", "mnist", "--out", str(tmp_path / "o")]) == 1
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "could not download train-images-idx3-ubyte.gz" in line
+    assert all(name in line for name, _ in MNIST.files.values())
     assert f"into {tmp_path / 'empty' / 'mnist'} by hand" in line and "DESCENTLAB_DATA" in line
 
 
