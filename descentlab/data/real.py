@@ -157,8 +157,11 @@ def download(urls: Sequence[str], dest: str | os.PathLike, checksum: str,
             return dest
         except (OSError, ValueError) as e:
             errors.append(f"{url}: {e}")
-    raise OSError(f"could not download {dest.name}:\n  " + "\n  ".join(errors)
-                  + f"\nCheck the network, or put a good copy at {dest} by hand.")
+    # The first line stands alone (the CLI prints only it): what failed and where the file goes.
+    raise OSError(f"could not download {dest.name} (no mirror answered, or the downloads were "
+                  f"corrupt); check the network, or put a good copy of {dest.name} into "
+                  f"{dest.parent} by hand "
+                  "(set DESCENTLAB_DATA to use another data folder)\n  " + "\n  ".join(errors))
 
 
 def default_cache_dir() -> Path:
@@ -222,7 +225,17 @@ def _cached_file(source: IdxSource, role: str, root: Path, download_ok: bool,
     elif not download_ok:
         raise FileNotFoundError(f"{path} not found; pass download=True to fetch it, or copy "
                                 f"{filename} there by hand")
-    return download([m + filename for m in source.mirrors], path, checksum, fetch)
+    try:
+        return download([m + filename for m in source.mirrors], path, checksum, fetch)
+    except OSError as e:
+        # Name every file of the set: a user copying them by hand needs all four.
+        names = ", ".join(name for name, _ in source.files.values())
+        details = str(e).partition("\n")[2]
+        raise OSError(f"could not download {filename} for {source.name} (no mirror answered, "
+                      f"or the downloads were corrupt); check the network, or put its files "
+                      f"({names}) into "
+                      f"{path.parent} by hand (set DESCENTLAB_DATA to use another data folder)"
+                      + (f"\n{details}" if details else "")) from e
 
 
 def load_idx_dataset(source: IdxSource, train: bool = True, root: str | os.PathLike | None = None,

@@ -34,6 +34,8 @@ class DatasetInfo:
         in_features: number of input units (product of ``input_shape``).
         out_features: output units: the number of classes, or the regression target width.
         n_classes: number of classes (``None`` for regression).
+        image_shape: ``(C, H, W)`` when each flat input row is an image (digits, MNIST), else
+            ``None``; a conv net unflattens the rows to this shape.
     """
 
     name: str
@@ -44,6 +46,7 @@ class DatasetInfo:
     in_features: int
     out_features: int
     n_classes: int | None
+    image_shape: tuple[int, int, int] | None = None
 
 
 def _split(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> Arrays:
@@ -88,7 +91,9 @@ def _sklearn(name: str) -> Callable[..., Arrays]:
 
 
 def _idx(source: _real.IdxSource) -> Callable[..., Arrays]:
-    def build(root: str | None = None, download: bool = True,
+    # ``seed`` is accepted so that every dataset takes the same call; the official split and
+    # fixed files leave nothing for it to change.
+    def build(seed: int = 0, root: str | None = None, download: bool = True,
               fetch: _real.Fetch | None = None, flatten: bool = True) -> Arrays:
         out = []
         for train in (True, False):
@@ -100,6 +105,10 @@ def _idx(source: _real.IdxSource) -> Callable[..., Arrays]:
 
     return build
 
+
+#: Datasets whose rows are images, for ``--model cnn`` (the rows stay flat for an MLP).
+IMAGE_SHAPES: dict[str, tuple[int, int, int]] = {
+    "digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28)}
 
 _REGISTRY: dict[str, tuple[str, Callable[..., Arrays], str]] = {
     "circle": ("classification", _synthetic(_syn.make_circle), "disc inside a ring (Playground)"),
@@ -126,6 +135,18 @@ def list_datasets() -> dict[str, str]:
     return {name: desc for name, (_, _, desc) in _REGISTRY.items()}
 
 
+def _key(name: str) -> str:
+    key = name.strip().lower().replace("-", "_")
+    if key not in _REGISTRY:
+        raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(_REGISTRY)}")
+    return key
+
+
+def dataset_options(name: str) -> tuple[str, ...]:
+    """The keyword options ``load_dataset(name, ...)`` accepts (besides ``dtype``)."""
+    return tuple(inspect.signature(_REGISTRY[_key(name)][1]).parameters)
+
+
 def load_dataset(name: str, dtype: Any = None, **kwargs: Any) -> DatasetInfo:
     """Load a built-in dataset by name, ready for a ``DataLoader``.
 
@@ -133,7 +154,8 @@ def load_dataset(name: str, dtype: Any = None, **kwargs: Any) -> DatasetInfo:
     spiral, ...) plus ``seed`` (default 0) and ``test_fraction`` (default 0: no test set);
     scikit-learn sets take ``seed``, ``test_fraction`` (default 0.2) and ``standardize`` (default
     True: zero mean, unit variance from the training split); MNIST sets take ``root``,
-    ``download``, ``fetch`` and ``flatten`` (default True) and use the official train/test split.
+    ``download``, ``fetch`` and ``flatten`` (default True) and use the official train/test split
+    (they accept ``seed`` too, which changes nothing there).
 
     Args:
         name: a name from ``list_datasets()`` (case and ``-``/``_`` are ignored).
@@ -141,9 +163,7 @@ def load_dataset(name: str, dtype: Any = None, **kwargs: Any) -> DatasetInfo:
             ``dl.get_default_dtype()``.
         **kwargs: the dataset's own options above.
     """
-    key = name.strip().lower().replace("-", "_")
-    if key not in _REGISTRY:
-        raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(_REGISTRY)}")
+    key = _key(name)
     task, build, _ = _REGISTRY[key]
     accepted = inspect.signature(build).parameters
     unknown = sorted(set(kwargs) - set(accepted))
@@ -163,9 +183,12 @@ def load_dataset(name: str, dtype: Any = None, **kwargs: Any) -> DatasetInfo:
     else:
         n_classes, out_features = None, ytr.shape[1]
     input_shape = tuple(Xtr.shape[1:])
+    image_shape = IMAGE_SHAPES.get(key)
+    if len(input_shape) == 3:
+        image_shape = input_shape
     return DatasetInfo(
         name=key, task=task, train=wrap(Xtr, ytr),
         test=None if Xte is None else wrap(Xte, yte),
         input_shape=input_shape, in_features=int(np.prod(input_shape)),
-        out_features=out_features, n_classes=n_classes,
+        out_features=out_features, n_classes=n_classes, image_shape=image_shape,
     )

@@ -10,9 +10,12 @@ run bit for bit. ``train_run`` / ``compare_optimizers`` are what ``descentlab tr
 
 from .builders import (
     ACTIVATIONS,
+    MODELS,
     OPTIMIZERS,
     OptimizerSpec,
+    build_cnn,
     build_mlp,
+    build_model,
     make_optimizer,
     parse_hidden,
 )
@@ -33,10 +36,11 @@ from .run import (
 )
 
 __all__ = [
-    "ACTIVATIONS", "OPTIMIZERS", "SCHEDULERS", "Callback", "Checkpoint", "CheckpointError",
-    "CompareResult", "DivergenceError", "EarlyStopping", "History", "LRSchedulerCallback",
-    "ModelCheckpoint", "OptimizerSpec", "RunConfig", "RunResult", "Trainer", "accuracy",
-    "build_mlp", "compare_optimizers", "comparison_markdown", "correct_count", "evaluate", "fit",
-    "load_checkpoint", "make_optimizer", "parse_hidden", "plot_comparison", "plot_history",
-    "prepare_data", "save_checkpoint", "train_run",
+    "ACTIVATIONS", "MODELS", "OPTIMIZERS", "SCHEDULERS", "Callback", "Checkpoint",
+    "CheckpointError", "CompareResult", "DivergenceError", "EarlyStopping", "History",
+    "LRSchedulerCallback", "ModelCheckpoint", "OptimizerSpec", "RunConfig", "RunResult",
+    "Trainer", "accuracy", "build_cnn", "build_mlp", "build_model", "compare_optimizers",
+    "comparison_markdown", "correct_count", "evaluate", "fit", "load_checkpoint",
+    "make_optimizer", "parse_hidden", "plot_comparison", "plot_history", "prepare_data",
+    "save_checkpoint", "train_run",
 ]

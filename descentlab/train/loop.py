@@ -7,6 +7,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from .callbacks import Callback
 from .checkpoint import Checkpoint, load_checkpoint, load_model_weights, save_checkpoint
 from .metrics import History, correct_count
 
-__all__ = ["DivergenceError", "Trainer", "evaluate", "fit"]
+__all__ = ["DivergenceError", "Trainer", "evaluate", "fit", "needs_closure"]
 
 VERBOSE_MODES = ("auto", "bar", "lines", "none")
 
@@ -63,6 +64,13 @@ def _n(y: Any) -> int:
     return len(y._data) if isinstance(y, Tensor) else len(y)
 
 
+def needs_closure(optimizer: Any) -> bool:
+    """Whether ``optimizer`` is stepped as ``step(closure)`` (LBFGS, BFGS, Newton, NewtonCG)."""
+    from ..optim import BFGS, LBFGS, Newton, NewtonCG
+
+    return isinstance(optimizer, (BFGS, LBFGS, Newton, NewtonCG))
+
+
 def _is_class_target(y: Any) -> bool:
     arr = y._data if isinstance(y, Tensor) else np.asarray(y)
     return arr.dtype.kind in "iu"
@@ -103,14 +111,20 @@ def evaluate(model: Any, loader: Iterable[Any], loss_fn: Callable[[Any, Any], Te
     return result
 
 
+def resolve_verbose(mode: str) -> str:
+    """``"auto"`` → ``"bar"`` on a terminal with rich installed, else ``"lines"``; others as is."""
+    if mode not in VERBOSE_MODES:
+        raise ValueError(f"verbose must be one of {', '.join(VERBOSE_MODES)} (got {mode!r})")
+    if mode == "auto":
+        return "bar" if sys.stderr.isatty() and _has_rich() else "lines"
+    return mode
+
+
 class _Reporter:
     """Progress output: a rich bar on a terminal, throttled plain lines otherwise, or nothing."""
 
     def __init__(self, mode: str, first_epoch: int, last_epoch: int) -> None:
-        if mode not in VERBOSE_MODES:
-            raise ValueError(f"verbose must be one of {', '.join(VERBOSE_MODES)} (got {mode!r})")
-        if mode == "auto":
-            mode = "bar" if sys.stderr.isatty() and _has_rich() else "lines"
+        mode = resolve_verbose(mode)
         self.mode, self.first, self.last = mode, first_epoch, last_epoch
         # About 20 lines per run, whatever the number of epochs: enough to see the trend.
         self.every = max(1, (last_epoch - first_epoch + 1) // 20)
@@ -180,6 +194,12 @@ class Trainer:
     ``loss.backward()``, optional ``clip_grad_norm_``, ``optimizer.step()``. Each epoch ends with
     validation (if given), a history record, and the callbacks (in ``order``).
 
+    Closure-driven optimizers (LBFGS, BFGS, Newton, NewtonCG) get ``optimizer.step(closure)``
+    once per batch instead, the closure doing zero_grad → loss → backward on that batch; give
+    them one batch holding the whole training set (their line searches compare losses of the
+    same function). The epoch's metrics are those of the closure's first call, at the weights
+    the step started from, as for mini-batch steps.
+
     Args:
         model: an ``nn.Module``.
         optimizer: a ``descentlab.optim`` optimizer over the model's parameters.
@@ -206,6 +226,11 @@ class Trainer:
                              "use None to disable the bound")
         if verbose not in VERBOSE_MODES:
             raise ValueError(f"verbose must be one of {', '.join(VERBOSE_MODES)} (got {verbose!r})")
+        self.uses_closure = needs_closure(optimizer)
+        if self.uses_closure and clip_grad_norm is not None:
+            raise ValueError(f"{type(optimizer).__name__} searches along its own direction with "
+                             "the true gradient, so gradient clipping does not apply; drop "
+                             "clip_grad_norm (--clip)")
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.callbacks = sorted(callbacks, key=lambda c: c.order)
         self.clip_grad_norm = clip_grad_norm
@@ -225,6 +250,7 @@ class Trainer:
         self.last_checkpoint_epoch: int | None = None
         self._pending_loader_rng: dict[str, Any] | None = None
         self._reporter: _Reporter | None = None
+        self._noted = False
 
     # ------------------------------------------------------------------ the loop
     def fit(self, train_loader: Any, epochs: int, val_loader: Any = None,
@@ -277,18 +303,21 @@ class Trainer:
         for batch in train_loader:
             x, y = _batch_xy(batch)
             self.step += 1
-            self.optimizer.zero_grad()
-            out = self.model(x)
-            loss = self.loss_fn(out, y)
-            value = float(loss.item())
-            # Checked before backward/step, so a diverged loss never reaches the weights.
-            self._guard(value, epoch, lr)
-            loss.backward()
-            if self.clip_grad_norm is not None:
-                from ..nn.utils import clip_grad_norm_
+            if self.uses_closure:
+                out, value = self._closure_step(x, y, epoch, lr)
+            else:
+                self.optimizer.zero_grad()
+                out = self.model(x)
+                loss = self.loss_fn(out, y)
+                value = float(loss.item())
+                # Checked before backward/step, so a diverged loss never reaches the weights.
+                self._guard(value, epoch, lr)
+                loss.backward()
+                if self.clip_grad_norm is not None:
+                    from ..nn.utils import clip_grad_norm_
 
-                clip_grad_norm_(self.params, self.clip_grad_norm)
-            self.optimizer.step()
+                    clip_grad_norm_(self.params, self.clip_grad_norm)
+                self.optimizer.step()
             n = _n(y)
             total += value * n
             count += n
@@ -318,6 +347,35 @@ class Trainer:
             self._reporter.epoch(record)
         for cb in self.callbacks:
             cb.on_epoch_end(self, epoch, record)
+
+    def _closure_step(self, x: Any, y: Any, epoch: int, lr: float) -> tuple[Any, float]:
+        """One ``optimizer.step(closure)`` on (x, y); returns the first call's output and loss."""
+        first: list[Any] = []
+
+        def closure() -> Tensor:
+            self.optimizer.zero_grad()
+            out = self.model(x)
+            loss = self.loss_fn(out, y)
+            if not first:
+                first.extend((out, float(loss.item())))
+                # Only the starting point is guarded: a line search may try (and reject) points
+                # with a far larger loss.
+                self._guard(first[1], epoch, lr)
+            loss.backward()
+            return loss
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            self.optimizer.step(closure)
+        # Newton's "indefinite Hessian" and the like are routine on a network (each case is in
+        # optimizer.history): shown once, through the progress display, not as a warning dump.
+        for w in caught:
+            if issubclass(w.category, RuntimeWarning) and not self._noted:
+                self._noted = True
+                self.log(f"note: {w.message}")
+            elif not issubclass(w.category, RuntimeWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return first[0], first[1]
 
     def _guard(self, value: float, epoch: int, lr: float) -> None:
         if not math.isfinite(value):
@@ -399,7 +457,10 @@ class Trainer:
         """
         lr = float(self.optimizer.param_groups[0]["lr"])
         self._check_weights(self.epoch, lr)
-        path = save_checkpoint(directory, self.model.state_dict(), self.optimizer.state_dict(),
+        optimizer_state = self.optimizer.state_dict()
+        if self.uses_closure:
+            optimizer_state = _pack_closure_state(optimizer_state)
+        path = save_checkpoint(directory, self.model.state_dict(), optimizer_state,
                                {"trainer": self.state_dict(), "config": self.config})
         self.last_checkpoint, self.last_checkpoint_epoch = path, self.epoch
         return path
@@ -413,10 +474,48 @@ class Trainer:
         ckpt = load_checkpoint(directory)
         load_model_weights(self.model, ckpt.model, ckpt.path / "model.safetensors")
         if ckpt.optimizer is not None:
-            self.optimizer.load_state_dict(ckpt.optimizer)
+            self.optimizer.load_state_dict(_unpack_closure_state(ckpt.optimizer)
+                                           if self.uses_closure else ckpt.optimizer)
         self.load_state_dict(ckpt.state["trainer"])
         self.last_checkpoint, self.last_checkpoint_epoch = ckpt.path, self.epoch
         return ckpt
+
+
+# The closure-driven optimizers keep plain arrays in their state, some in lists (L-BFGS's pairs);
+# a checkpoint stores arrays only at the top level of a parameter's state (and loads them back as
+# Tensors), so a list of same-shape arrays is saved stacked under "<name>.stacked".
+_STACKED = ".stacked"
+
+
+def _pack_closure_state(state_dict: dict[str, Any]) -> dict[str, Any]:
+    packed = {}
+    for index, pstate in state_dict["state"].items():
+        entry = {}
+        for name, value in pstate.items():
+            if (isinstance(value, list) and value
+                    and all(isinstance(v, np.ndarray) and v.shape == value[0].shape
+                            for v in value)):
+                entry[name + _STACKED] = np.stack(value)
+            else:
+                entry[name] = value
+        packed[index] = entry
+    return {"state": packed, "param_groups": state_dict["param_groups"]}
+
+
+def _unpack_closure_state(state_dict: dict[str, Any]) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        return value._data if isinstance(value, Tensor) else value
+
+    unpacked = {}
+    for index, pstate in state_dict["state"].items():
+        entry = {}
+        for name, value in pstate.items():
+            if name.endswith(_STACKED):
+                entry[name[:-len(_STACKED)]] = [row.copy() for row in plain(value)]
+            else:
+                entry[name] = plain(value)
+        unpacked[index] = entry
+    return {"state": unpacked, "param_groups": state_dict["param_groups"]}
 
 
 def fit(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Tensor], train_loader: Any,

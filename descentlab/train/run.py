@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .builders import OPTIMIZERS, build_mlp, make_optimizer
+from .builders import OPTIMIZERS, build_model, make_optimizer, optimizer_key
 from .callbacks import Callback, EarlyStopping, LRSchedulerCallback, ModelCheckpoint
 from .checkpoint import CheckpointError, load_checkpoint
-from .loop import DivergenceError, Trainer, evaluate
+from .loop import DivergenceError, Trainer, evaluate, format_record
 from .metrics import History
 from .plots import plot_comparison, plot_history
 
@@ -28,10 +28,15 @@ __all__ = ["CompareResult", "RunConfig", "RunResult", "SCHEDULERS", "compare_opt
 #: last epoch), plateau (ReduceLROnPlateau ×0.5 after 10 epochs without improvement).
 SCHEDULERS = ("none", "step", "cosine", "plateau")
 
+#: Mini-batch size of the first-order optimizers when none is given (the full-batch methods
+#: always take the whole training set).
+DEFAULT_BATCH_SIZE = 32
+
 # Options that must match for a resume to continue the same run (epochs may grow; output and
 # display options do not matter).
-_RESUME_KEYS = ("dataset", "hidden", "activation", "optimizer", "lr", "batch_size", "seed",
-                "momentum", "weight_decay", "clip", "val_split", "scheduler", "patience")
+_RESUME_KEYS = ("dataset", "data", "target", "task", "test_split", "model", "hidden",
+                "activation", "optimizer", "lr", "batch_size", "seed", "momentum",
+                "weight_decay", "clip", "val_split", "scheduler", "patience")
 
 
 @dataclass
@@ -39,12 +44,23 @@ class RunConfig:
     """Everything that defines a training run (the ``descentlab train`` options).
 
     Attributes:
-        dataset: a name from ``descentlab.data.list_datasets()``.
-        hidden: hidden layer widths, e.g. ``(16, 16)``.
+        dataset: a name from ``descentlab.data.list_datasets()`` (ignored when ``data`` is set).
+        data: your own data file instead (CSV with a header, ``.npz`` with arrays ``X`` and
+            ``y``, or an ``.npy`` of inputs with ``target`` naming the ``.npy`` of targets); see
+            ``descentlab.data.load_user_data``.
+        target: with ``data``: the CSV column (default the last), ``.npz`` array (default
+            ``y``) or ``.npy`` file holding the targets.
+        task: ``"classification"`` or ``"regression"`` for ``data`` (``None``: inferred).
+        test_split: fraction held out as the test set (``None``: 0.2 for ``data``, the
+            dataset's own split otherwise; MNIST-style sets keep their official one).
+        model: ``"mlp"`` or ``"cnn"`` (``None``: cnn for 28×28 images, else mlp).
+        hidden: hidden layer widths, e.g. ``(16, 16)`` (the dense layers after a cnn's convs).
         activation: hidden activation (see ``builders.ACTIVATIONS``).
         optimizer: optimizer name (see ``builders.OPTIMIZERS``).
         lr: learning rate (``None``: the optimizer's default in ``OPTIMIZERS``).
-        batch_size: samples per step (dataset size = full-batch GD, 1 = SGD).
+        batch_size: samples per step (1 = SGD), or ``"full"`` for the whole training set;
+            ``None``: :data:`DEFAULT_BATCH_SIZE` for the first-order optimizers. lbfgs, bfgs,
+            newton and newton-cg always run full batch.
         epochs: total epochs.
         seed: seeds the data, the split, the initial weights and the shuffle order.
         out: output directory (history, plot, checkpoint).
@@ -62,11 +78,16 @@ class RunConfig:
     """
 
     dataset: str = "spiral"
+    data: str | None = None
+    target: str | None = None
+    task: str | None = None
+    test_split: float | None = None
+    model: str | None = None
     hidden: tuple[int, ...] = (16, 16)
     activation: str = "relu"
     optimizer: str = "adam"
     lr: float | None = None
-    batch_size: int = 32
+    batch_size: int | str | None = None
     epochs: int = 100
     seed: int = 0
     out: str = "runs/run"
@@ -94,6 +115,7 @@ class RunResult:
         history: every epoch's record.
         final: the last epoch's record.
         test: test-set metrics (``loss``, ``accuracy``) when the dataset has a test split.
+        train: the same metrics on the whole training set with the final weights.
         seconds: wall time of this call's training.
         files: name → path of everything written (history CSV/JSON, plot, checkpoint).
         resumed_from_epoch: the epoch a resume started from (0 for a fresh run).
@@ -108,6 +130,15 @@ class RunResult:
     resumed_from_epoch: int = 0
     stopped_early: bool = False
     diverged: DivergenceError | None = field(default=None, repr=False)
+    train: dict[str, float] | None = None
+    model: str = "mlp"
+    batch_size: int = DEFAULT_BATCH_SIZE
+    requested_lr: float = 0.0
+
+    @property
+    def final_lr(self) -> float:
+        """The learning rate of the last epoch (after any schedule)."""
+        return float(self.final["lr"])
 
 
 @dataclass
@@ -118,14 +149,38 @@ class _Data:
     test: Any
 
 
-def prepare_data(dataset: str, seed: int, val_split: float) -> _Data:
-    """Load ``dataset`` (seeded) and hold out ``val_split`` of its training part for validation."""
-    from .. import data
+def prepare_data(dataset: str, seed: int, val_split: float, *, test_split: float | None = None,
+                 data: str | None = None, target: str | None = None,
+                 task: str | None = None) -> _Data:
+    """Load ``dataset`` (or your ``data`` file), seeded, and hold out ``val_split`` of its training
+    part for validation.
+
+    Args:
+        dataset: a built-in dataset name (unused when ``data`` is given).
+        seed: seeds the data, the test split and the validation split.
+        val_split: fraction of the training part held out for validation.
+        test_split: test fraction (``None``: the dataset's default; 0.2 for ``data``).
+        data, target, task: your own file (see ``descentlab.data.load_user_data``).
+    """
+    from .. import data as dl_data
     from ..autograd.dtypes import Generator
 
     if not 0 <= val_split < 1:
         raise ValueError(f"val_split must be in [0, 1) (got {val_split}); 0.2 holds out 20%")
-    info = data.load_dataset(dataset, seed=seed)
+    if data is not None:
+        info = dl_data.load_user_data(data, target=target, task=task, seed=seed,
+                                      test_fraction=0.2 if test_split is None else test_split)
+    else:
+        if target is not None or task is not None:
+            raise ValueError("target and task apply to your own data file only (--data FILE); "
+                             f"the built-in {dataset!r} has its own")
+        options: dict[str, Any] = {"seed": seed}
+        if test_split is not None:
+            if "test_fraction" not in dl_data.dataset_options(dataset):
+                raise ValueError(f"{dataset!r} comes with its official test set, so it takes no "
+                                 "test split; leave out --test-split")
+            options["test_fraction"] = test_split
+        info = dl_data.load_dataset(dataset, **options)
     train, val = info.train, None
     if val_split > 0:
         n_val = int(round(len(train) * val_split))
@@ -133,9 +188,41 @@ def prepare_data(dataset: str, seed: int, val_split: float) -> _Data:
             raise ValueError(f"val_split={val_split} leaves {n_val} of {len(train)} samples for "
                              "validation; choose a fraction that keeps both parts non-empty")
         # A generator of its own, so the split does not shift the weights' random stream.
-        train, val = data.random_split(train, [len(train) - n_val, n_val],
-                                       generator=Generator().manual_seed(seed))
+        train, val = dl_data.random_split(train, [len(train) - n_val, n_val],
+                                          generator=Generator().manual_seed(seed))
     return _Data(info, train, val, info.test)
+
+
+def _data_of(config: RunConfig) -> _Data:
+    return prepare_data(config.dataset, config.seed, config.val_split,
+                        test_split=config.test_split, data=config.data, target=config.target,
+                        task=config.task)
+
+
+def model_kind(config: RunConfig, info: Any) -> str:
+    """``config.model``, or the default for the data: a cnn for 28×28 images, else an mlp."""
+    if config.model is not None:
+        return config.model
+    shape = info.image_shape
+    return "cnn" if shape is not None and tuple(shape[1:]) == (28, 28) else "mlp"
+
+
+def batch_size(config: RunConfig, n_train: int) -> int:
+    """The batch size a run uses: the whole training set for the full-batch methods (an
+    explicit smaller ``batch_size`` is refused for them), else ``config.batch_size`` (``"full"``:
+    the whole set; ``None``: :data:`DEFAULT_BATCH_SIZE`), at most the training set's size."""
+    size = config.batch_size
+    if size == "full":
+        size = n_train
+    elif size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise ValueError(f"batch_size must be a positive integer or 'full' (got {size!r})")
+    if OPTIMIZERS[optimizer_key(config.optimizer)].closure:
+        if size is not None and size < n_train:
+            raise ValueError(f"{config.optimizer} is a full-batch method (its line search needs "
+                             "the same loss at every trial point), so it trains on all "
+                             f"{n_train} samples at once; leave out the batch size")
+        return n_train
+    return min(DEFAULT_BATCH_SIZE if size is None else size, n_train)
 
 
 def _loss_fn(task: str) -> Any:
@@ -161,7 +248,7 @@ def _setup(config: RunConfig, d: _Data, callbacks: Sequence[Callback] = ()) -> T
     from .. import manual_seed
 
     manual_seed(config.seed)
-    model = build_mlp(d.info.in_features, config.hidden, d.info.out_features, config.activation)
+    model = build_model(model_kind(config, d.info), d.info, config.hidden, config.activation)
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr,
                                momentum=config.momentum, weight_decay=config.weight_decay)
     cbs = list(callbacks)
@@ -171,7 +258,7 @@ def _setup(config: RunConfig, d: _Data, callbacks: Sequence[Callback] = ()) -> T
         cbs.append(EarlyStopping("val_loss" if d.val is not None else "loss", config.patience))
     return Trainer(model, optimizer, _loss_fn(d.info.task), callbacks=cbs,
                    clip_grad_norm=config.clip, divergence_factor=config.divergence_factor,
-                   verbose=config.verbose, config=config.to_json())
+                   verbose=config.verbose, config=_resolved(config, d).to_json())
 
 
 def _loaders(config: RunConfig, d: _Data) -> tuple[Any, Any]:
@@ -179,10 +266,16 @@ def _loaders(config: RunConfig, d: _Data) -> tuple[Any, Any]:
     from ..data import DataLoader
 
     # The loader's own generator is saved in checkpoints, so a resume reshuffles identically.
-    train = DataLoader(d.train, batch_size=config.batch_size, shuffle=True,
+    size = batch_size(config, len(d.train))
+    train = DataLoader(d.train, batch_size=size, shuffle=True,
                        generator=Generator().manual_seed(config.seed))
-    val = None if d.val is None else DataLoader(d.val, batch_size=max(config.batch_size, 1024))
+    val = None if d.val is None else DataLoader(d.val, batch_size=max(size, 1024))
     return train, val
+
+
+def _resolved(config: RunConfig, d: _Data) -> RunConfig:
+    """``config`` with the batch size it trains with (saved in checkpoints, compared on resume)."""
+    return dataclasses.replace(config, batch_size=batch_size(config, len(d.train)))
 
 
 def _check_resumable(config: RunConfig, checkpoint_dir: Path) -> None:
@@ -197,11 +290,12 @@ def _check_resumable(config: RunConfig, checkpoint_dir: Path) -> None:
 
 
 def train_run(config: RunConfig, resume: bool = False) -> RunResult:
-    """Train one MLP as ``config`` says and write its outputs into ``config.out``.
+    """Train one network as ``config`` says and write its outputs into ``config.out``.
 
     Writes ``history.csv``, ``history.json``, ``plot.png`` (loss and accuracy curves) and the
     resumable ``checkpoint/`` directory. On divergence the history so far is still written, the
-    last good checkpoint is kept, and :class:`DivergenceError` is raised.
+    last good checkpoint is kept, and :class:`DivergenceError` is raised. After training, the
+    final weights are evaluated on the whole training set and on the test set (if any).
 
     Args:
         config: the run's options.
@@ -215,9 +309,9 @@ def train_run(config: RunConfig, resume: bool = False) -> RunResult:
     """
     out = Path(config.out)
     ckpt_dir = out / "checkpoint"
+    d = _data_of(config)
     if resume:
-        _check_resumable(config, ckpt_dir)
-    d = prepare_data(config.dataset, config.seed, config.val_split)
+        _check_resumable(_resolved(config, d), ckpt_dir)
     every = config.checkpoint_every or max(1, config.epochs // 10)
     trainer = _setup(config, d, [ModelCheckpoint(ckpt_dir, every=every)])
     train_loader, val_loader = _loaders(config, d)
@@ -236,19 +330,24 @@ def train_run(config: RunConfig, resume: bool = False) -> RunResult:
     if len(history):
         files["history_csv"], files["history_json"] = history.save(out)
         files["plot"] = plot_history(history, out / "plot.png",
-                                     title=f"{config.dataset}: {config.optimizer}")
+                                     title=f"{d.info.name}: {config.optimizer}")
     if trainer.last_checkpoint is not None:
         files["checkpoint"] = trainer.last_checkpoint
     if diverged is not None:
         raise diverged
+    from ..data import DataLoader
+
+    train_eval = evaluate(trainer.model, DataLoader(d.train, batch_size=1024), trainer.loss_fn)
     test = None
     if d.test is not None:
-        from ..data import DataLoader
-
         test = evaluate(trainer.model, DataLoader(d.test, batch_size=1024), trainer.loss_fn)
+    requested = config.lr if config.lr is not None else OPTIMIZERS[
+        optimizer_key(config.optimizer)].lr
     return RunResult(history=history, final=history.records[-1], test=test, seconds=seconds,
                      files=files, resumed_from_epoch=start_epoch,
-                     stopped_early=trainer.epoch < config.epochs)
+                     stopped_early=trainer.epoch < config.epochs, train=train_eval,
+                     model=model_kind(config, d.info), batch_size=train_loader.batch_size,
+                     requested_lr=float(requested))
 
 
 @dataclass
@@ -258,7 +357,8 @@ class CompareResult:
     Attributes:
         optimizer: its name; ``lr``: the learning rate used; ``history``: its epochs;
         ``eval``: held-out metrics (test split, else validation), or ``None``;
-        ``seconds``: training time; ``error``: why it stopped early (divergence), or ``None``.
+        ``seconds``: training time; ``error``: why it stopped early (divergence), or ``None``;
+        ``batch_size``: samples per step (the whole training set for full-batch methods).
     """
 
     optimizer: str
@@ -267,11 +367,12 @@ class CompareResult:
     eval: dict[str, float] | None
     seconds: float
     error: str | None = None
+    batch_size: int | None = None
 
     def row(self) -> dict[str, Any]:
         last = self.history.records[-1] if len(self.history) else {}
         return {
-            "optimizer": self.optimizer, "lr": self.lr,
+            "optimizer": self.optimizer, "lr": self.lr, "batch": self.batch_size,
             "epochs": last.get("epoch", 0),
             "final_loss": last.get("loss"), "train_accuracy": last.get("accuracy"),
             "eval_loss": (self.eval or {}).get("loss"),
@@ -281,15 +382,67 @@ class CompareResult:
         }
 
 
+class _CompareProgress(Callback):
+    """Progress of a comparison: one rich bar per optimizer on a terminal, else one line per
+    optimizer when it finishes (never a line per epoch of every optimizer)."""
+
+    def __init__(self, mode: str, names: Sequence[str], epochs: int) -> None:
+        from .loop import resolve_verbose
+
+        self.mode = resolve_verbose(mode)
+        self.width = max(len(n) for n in names)
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+        self._current = ""
+        if self.mode == "bar":
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._progress = Progress(
+                TextColumn(f"{{task.description:<{self.width}}}"), BarColumn(),
+                MofNCompleteColumn(), TextColumn("{task.fields[metrics]}"),
+                console=Console(stderr=True))
+            for name in names:
+                self._tasks[name] = self._progress.add_task(name, total=epochs, metrics="")
+            self._progress.start()
+
+    def begin(self, name: str) -> None:
+        self._current = name
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        if self._progress is not None:
+            self._progress.update(self._tasks[self._current], completed=epoch,
+                                  metrics=format_record(logs))
+
+    def end(self, result: CompareResult) -> None:
+        last = result.history.records[-1] if len(result.history) else {}
+        status = "diverged" if result.error is not None else format_record(last)
+        if self._progress is not None:
+            self._progress.update(self._tasks[result.optimizer], metrics=status)
+        elif self.mode == "lines":
+            print(f"{result.optimizer:<{self.width}}  lr {result.lr:<8g} epochs "
+                  f"{last.get('epoch', 0):<5} {result.seconds:7.2f} s  {status}", flush=True)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
 def compare_optimizers(config: RunConfig, optimizers: Sequence[str],
                        lrs: dict[str, float] | None = None) -> list[CompareResult]:
-    """Train the same network from the same initial weights, on the same batches, once per
+    """Train the same network from the same initial weights, on the same data, once per
     optimizer, and write ``compare.md``, ``compare.csv``, ``compare.png`` and ``histories.json``
     into ``config.out``.
 
+    First- and second-order methods race side by side: the first-order ones take mini-batches of
+    ``config.batch_size`` (shuffled identically for each), the full-batch ones (lbfgs, bfgs,
+    newton, newton-cg) one iteration on the whole training set per epoch. Progress shows one
+    bar (or one line) per optimizer.
+
     Args:
         config: the shared options (its ``optimizer`` and ``lr`` are replaced per run).
-        optimizers: names from ``builders.OPTIMIZERS``.
+        optimizers: distinct names from ``builders.OPTIMIZERS``.
         lrs: learning rate per optimizer; missing ones use ``config.lr`` if set, else the
             optimizer's default.
 
@@ -299,31 +452,57 @@ def compare_optimizers(config: RunConfig, optimizers: Sequence[str],
     """
     from ..data import DataLoader
 
-    unknown = [o for o in optimizers if o not in OPTIMIZERS]
+    unknown = [o for o in optimizers if o.strip().lower().replace("_", "-") not in OPTIMIZERS]
     if unknown or not optimizers:
-        raise ValueError(f"unknown optimizer(s) {', '.join(unknown) or '(none given)'}; choose "
-                         f"from {', '.join(OPTIMIZERS)}")
-    d = prepare_data(config.dataset, config.seed, config.val_split)
+        raise ValueError(f"unknown optimizer(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
+                         f"choose from {', '.join(OPTIMIZERS)}")
+    names = [optimizer_key(o) for o in optimizers]
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"optimizer(s) {', '.join(twice)} listed more than once; name each once")
+    d = _data_of(config)
     eval_set = d.test if d.test is not None else d.val
+    # Every option is checked for every optimizer before the first one trains (the model is
+    # built for that: newton's size limit depends on it).
+    model = build_model(model_kind(config, d.info), d.info, config.hidden, config.activation)
+    for name in names:
+        batch_size(dataclasses.replace(config, optimizer=name,
+                                       batch_size=None if OPTIMIZERS[name].closure
+                                       else config.batch_size), len(d.train))
+        make_optimizer(name, model.parameters(), config.lr, momentum=config.momentum,
+                       weight_decay=config.weight_decay)
+        if OPTIMIZERS[name].closure and config.clip is not None:
+            raise ValueError(f"{name} searches along its own direction with the true gradient, "
+                             "so --clip does not apply to it; leave out --clip to compare it")
+    progress = _CompareProgress(config.verbose, names, config.epochs)
     results = []
-    for name in optimizers:
-        lr = (lrs or {}).get(name, config.lr if config.lr is not None else OPTIMIZERS[name].lr)
-        run_cfg = dataclasses.replace(config, optimizer=name, lr=lr)
-        trainer = _setup(run_cfg, d)  # reseeds: every optimizer starts from the same weights
-        train_loader, val_loader = _loaders(run_cfg, d)
-        trainer.log(f"{name} (lr={lr:g})")
-        start = time.perf_counter()
-        error = None
-        try:
-            trainer.fit(train_loader, config.epochs, val_loader)
-        except DivergenceError as e:
-            error = str(e)
-        seconds = time.perf_counter() - start
-        ev = None
-        if eval_set is not None and error is None:
-            ev = evaluate(trainer.model, DataLoader(eval_set, batch_size=1024), trainer.loss_fn)
-        results.append(CompareResult(name, lr, trainer.history, ev, seconds, error))
-    _write_comparison(results, Path(config.out), config.dataset)
+    try:
+        for name in names:
+            lr = (lrs or {}).get(name, config.lr if config.lr is not None else OPTIMIZERS[name].lr)
+            run_cfg = dataclasses.replace(
+                config, optimizer=name, lr=lr, verbose="none",
+                batch_size=None if OPTIMIZERS[name].closure else config.batch_size)
+            # _setup reseeds: every optimizer starts from the same weights.
+            trainer = _setup(run_cfg, d, [progress])
+            train_loader, val_loader = _loaders(run_cfg, d)
+            progress.begin(name)
+            start = time.perf_counter()
+            error = None
+            try:
+                trainer.fit(train_loader, config.epochs, val_loader)
+            except DivergenceError as e:
+                error = str(e)
+            seconds = time.perf_counter() - start
+            ev = None
+            if eval_set is not None and error is None:
+                ev = evaluate(trainer.model, DataLoader(eval_set, batch_size=1024),
+                              trainer.loss_fn)
+            results.append(CompareResult(name, lr, trainer.history, ev, seconds, error,
+                                         train_loader.batch_size))
+            progress.end(results[-1])
+    finally:
+        progress.close()
+    _write_comparison(results, Path(config.out), d.info.name)
     return results
 
 

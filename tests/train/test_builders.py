@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from train_helpers import blobs, loader, mlp
 
+import descentlab as dl
 from descentlab import nn, optim
 from descentlab.train import OPTIMIZERS, build_mlp, fit, make_optimizer, parse_hidden
 
@@ -45,7 +47,7 @@ def test_make_optimizer_options_and_errors():
 
 def test_parse_hidden():
     assert parse_hidden("16, 16") == (16, 16) and parse_hidden("none") == ()
-    for bad in ("16,,a", "16,-2", "x", "1.5"):
+    for bad in ("16,,a", "16,-2", "x", "1.5", "0", "16,0"):
         with pytest.raises(ValueError, match="malformed hidden sizes"):
             parse_hidden(bad)
 
@@ -55,3 +57,29 @@ def test_progress_bar_mode_runs(capsys):
     fit(model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), loader(blobs()),
         epochs=2, verbose="bar")
     assert "epoch" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("shape, pools", [((1, 8, 8), 2), ((1, 28, 28), 2), ((3, 6, 5), 1),
+                                          ((1, 3, 3), 0)])
+def test_build_cnn_matches_the_same_torch_network(shape, pools):
+    torch = pytest.importorskip("torch")
+    from descentlab.train import build_cnn
+
+    model = build_cnn(shape, (12,), 4, "relu")
+    assert sum(type(m).__name__ == "MaxPool2d" for m in model) == pools
+    c, h, w = shape
+    layers, ch = [torch.nn.Unflatten(1, shape)], c
+    for out_c in (8, 16):
+        layers += [torch.nn.Conv2d(ch, out_c, 3, padding=1), torch.nn.ReLU()]
+        if min(h, w) >= 4:
+            layers.append(torch.nn.MaxPool2d(2))
+            h, w = h // 2, w // 2
+        ch = out_c
+    layers += [torch.nn.Flatten(), torch.nn.Linear(ch * h * w, 12), torch.nn.ReLU(),
+               torch.nn.Linear(12, 4)]
+    reference = torch.nn.Sequential(*layers)
+    # Same state_dict keys as torch's, so the weights carry over one to one.
+    reference.load_state_dict({k: torch.tensor(v.numpy()) for k, v in model.state_dict().items()})
+    x = np.random.default_rng(0).normal(size=(5, c * shape[1] * shape[2])).astype(np.float32)
+    np.testing.assert_allclose(model(dl.tensor(x)).detach().numpy(),
+                               reference(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
