@@ -347,6 +347,11 @@ class Module:
     def cpu(self) -> "Module":
         return self
 
+    def cuda(self, device: Any = None) -> "Module":
+        """As torch's; this build computes on the CPU, so it raises ``CPUOnlyError``."""
+        _dt.check_device("cuda" if device is None else _dt.device(device))
+        return self
+
     # ------------------------------------------------------------------ state dict
     def state_dict(
         self, destination: dict | None = None, prefix: str = "", keep_vars: bool = False,
