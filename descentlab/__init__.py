@@ -14,7 +14,6 @@ from .autograd.creation import (
     arange,
     as_tensor,
     cat,
-    concat,
     empty,
     empty_like,
     eye,

@@ -13,8 +13,9 @@ from typing import Any
 from .autograd.dtypes import CPUOnlyError, cpu_only_error
 from .autograd.dtypes import device as _device
 
-__all__ = ["CPUOnlyError", "is_available", "device_count", "manual_seed", "manual_seed_all", "synchronize",
-           "current_device", "get_device_name", "set_device", "empty_cache", "is_initialized"]
+__all__ = ["CPUOnlyError", "is_available", "device_count", "manual_seed", "manual_seed_all",
+           "synchronize", "current_device", "get_device_name", "set_device", "empty_cache",
+           "is_initialized"]
 
 
 def is_available() -> bool:

@@ -47,7 +47,8 @@ def Variable(data: Tensor, requires_grad: bool = False, volatile: bool = False) 
 
 
 __all__ = [
-    "Function", "Variable", "Tensor", "backward", "detect_anomaly", "enable_grad", "functional", "grad",
+    "Function", "Variable", "Tensor", "backward", "detect_anomaly", "enable_grad", "functional",
+    "grad",
     "gradcheck", "gradgradcheck", "GradcheckError", "is_anomaly_enabled", "is_grad_enabled",
     "no_grad", "set_detect_anomaly", "set_grad_enabled",
 ]

@@ -7,8 +7,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import dtypes as _dt
-from .ops import Cat, Pad
 from .function import label
+from .ops import Cat, Pad
 from .tensor import Tensor, _as_tensor, _pair, _shape_arg
 
 

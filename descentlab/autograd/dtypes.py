@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+
 class dtype:
     """An element type, printed ``descentlab.float32`` as torch prints ``torch.float32``.
 

@@ -16,7 +16,9 @@ import numpy as np
 
 from . import dtypes as _dt
 from .function import _Mode, no_grad
-from .tensor import Tensor, _as_tensor, mm as _mm, where as _where
+from .tensor import Tensor, _as_tensor
+from .tensor import mm as _mm
+from .tensor import where as _where
 
 _TYPE_NAMES = {"f2": "Half", "f4": "Float", "f8": "Double", "i1": "Char", "i2": "Short",
                "i4": "Int", "i8": "Long", "u1": "Byte", "b1": "Bool", "c8": "ComplexFloat",
