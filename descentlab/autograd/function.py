@@ -290,6 +290,20 @@ def label(t: Any, name: str) -> Any:
     return t
 
 
+def named_node(name: str) -> Callable:
+    """Decorator: the tensor a composite function returns shows torch's node name for it
+    (``@named_node("MseLossBackward0")`` on mse_loss), whatever ops it was built from."""
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return label(fn(*args, **kwargs), name)
+
+        return wrapper
+
+    return decorate
+
+
 def _matmul_name(node: Node) -> str:
     dims = (len(node.metas[0][0]), len(node.metas[1][0]))
     return {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0",

@@ -17,6 +17,7 @@ from ..autograd import function as _fn
 from ..autograd import ops as _ops
 from ..autograd.creation import pad as _pad
 from ..autograd.function import Op as _Op
+from ..autograd.function import named_node as _named_node
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor, where
 from .im2col import Im2Col, MaxPool2dFn, im2col_array, output_size
@@ -405,6 +406,7 @@ def _same_shape(input: Tensor, target: Any, op: str) -> Tensor:
     return target
 
 
+@_named_node("MseLossBackward0")
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """(x − y)², reduced (mean by default)."""
     target = _same_shape(input, target, "mse_loss")
@@ -418,6 +420,7 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _reduce((input - target).abs(), reduction)
 
 
+@_named_node("HuberLossBackward0")
 def huber_loss(
     input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
 ) -> Tensor:
@@ -505,6 +508,7 @@ def _nll(lp: Tensor, t: np.ndarray, w: np.ndarray | None, ignore_index: int, red
     return picked.sum()
 
 
+@_named_node("NllLossBackward0")
 def nll_loss(
     input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
     reduction: str = "mean",
@@ -624,6 +628,7 @@ def _cross_entropy_rows(input: Tensor, t: np.ndarray, w: np.ndarray | None, igno
     return _CrossEntropyRows.apply(input, target=safe, rows=rows, per_row=reduction == "none")
 
 
+@_named_node("NllLossBackward0")
 def cross_entropy(
     input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
     reduction: str = "mean", label_smoothing: float = 0.0,
@@ -681,6 +686,7 @@ def _log_clamped(x: Tensor) -> Tensor:
     return where(positive, where(positive, x, 1.0).log(), -100.0).clamp(min=-100)
 
 
+@_named_node("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(
     input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean",
 ) -> Tensor:
@@ -700,6 +706,7 @@ def binary_cross_entropy(
     return _reduce(loss, reduction)
 
 
+@_named_node("BinaryCrossEntropyWithLogitsBackward0")
 def binary_cross_entropy_with_logits(
     input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean",
     pos_weight: Tensor | None = None,
