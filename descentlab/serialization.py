@@ -103,7 +103,7 @@ def _encode(obj: Any, arrays: dict, names: dict, where: str) -> Any:
                 raise TypeError(f"save(): {where} has dtype {arr.dtype}, which safetensors cannot "
                                 f"store; convert it first (e.g. .to(descentlab.float64))")
             key = names[id(obj)] = f"t{len(arrays)}"
-            arrays[key] = np.ascontiguousarray(arr)
+            arrays[key] = arr if arr.flags.c_contiguous else arr.copy(order="C")
         if isinstance(obj, np.ndarray):
             return {"ndarray": key}
         node = {"tensor": key}

@@ -267,7 +267,11 @@ class device:
         if isinstance(type, device):
             type, index = type.type, type.index if index is None else index
         elif isinstance(type, int) and not isinstance(type, bool):
-            type, index = "cuda", type  # torch.device(0) is the first CUDA device
+            # torch.device(0) means the current accelerator's device 0; there is none here
+            raise RuntimeError(
+                "Cannot access accelerator device when none is available: descentlab computes "
+                "on the CPU only; use device('cpu')."
+            )
         name = str(type)
         kind, _, idx = name.partition(":")
         if kind not in _DEVICE_TYPES:

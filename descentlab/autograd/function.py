@@ -342,8 +342,7 @@ _TORCH_NAMES: dict = {
     "Pow": lambda n: "PowBackward2" if n.parents[0] is None else "PowBackward1",
     "Sum": lambda n: "SumBackward0" if n.dim is None else "SumBackward1",
     "Prod": lambda n: "ProdBackward0" if n.dim is None else "ProdBackward1",
-    "Permute": lambda n: ("TransposeBackward0" if sum(i != d for i, d in enumerate(n.inv)) == 2
-                          else "PermuteBackward0"),
+    "Permute": "PermuteBackward0",  # transpose() and t() label their nodes themselves
     "MatMul": _matmul_name, "Linear": _linear_name, "GetItem": _getitem_name,
     "Max": _extreme_name, "Min": _extreme_name,
 }

@@ -67,19 +67,16 @@ class _Formatter:
                 mags = np.abs(finite)
                 lo, hi = mags.min(), mags.max()
                 self.int_mode = bool(np.all(finite == np.ceil(finite)))
-                wide = hi / lo > 1000.0 or hi > 1.0e8
-                if self.int_mode:
-                    self.sci_mode = bool(wide)
-                    fmt, extra = (f"{{:.{prec}e}}", 0) if wide else ("{:.0f}", 1)
+                self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4) \
+                    if _Options.sci_mode is None else _Options.sci_mode
+                if self.sci_mode:
+                    fmt, extra = f"{{:.{prec}e}}", 0
+                elif self.int_mode:
+                    fmt, extra = "{:.0f}", 1  # room for the trailing "."
                 else:
-                    self.sci_mode = bool(wide or lo < 1.0e-4)
-                    fmt, extra = (f"{{:.{prec}e}}" if self.sci_mode else f"{{:.{prec}f}}"), 0
+                    fmt, extra = f"{{:.{prec}f}}", 0
                 self.width = max(len(fmt.format(v)) + extra for v in finite.tolist())
-            else:
-                # Only zeros, inf and nan: torch keeps its starting width of 1 and int mode.
-                self.width = 1
-        if _Options.sci_mode is not None and self.floating:
-            self.sci_mode = _Options.sci_mode
+            # else only zeros, inf and nan: torch keeps width 1 and int mode
 
     @staticmethod
     def _plain(v: Any) -> str:
