@@ -493,6 +493,13 @@ def lesson_vanishing_gradients() -> LessonResult:
                         {r.label: {"ratio": r.ratio, "verdict": r.verdict} for r in reports})
 
 
+def lesson_sequence_gradients() -> LessonResult:
+    """Gradients through time: tanh RNN vanishing/exploding, LSTM gating, clipping."""
+    from .sequence import lesson
+
+    return lesson()
+
+
 def lesson_epoch_iteration() -> LessonResult:
     """1 epoch = one pass over the data = ⌈N / B⌉ iterations (updates)."""
     from .batching import compare_batch_sizes, iterations_per_epoch
@@ -553,6 +560,8 @@ LESSONS: list[Lesson] = [
     Lesson("convexity", "Convex vs non-convex", lesson_convexity),
     Lesson("vanishing_gradients", "Vanishing gradients and their remedies",
            lesson_vanishing_gradients),
+    Lesson("sequence_gradients", "Vanishing and exploding gradients through time: LSTM, clipping",
+           lesson_sequence_gradients),
     Lesson("epoch_iteration", "Epoch vs iteration", lesson_epoch_iteration),
     Lesson("animation", "Optimizers in motion (GIF)", lesson_animation),
 ]

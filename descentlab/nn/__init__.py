@@ -14,9 +14,10 @@ from .activation import (
     Softplus,
     Tanh,
 )
-from .containers import ModuleDict, ModuleList, Sequential
-from .conv import AvgPool2d, Conv2d, MaxPool2d
-from .dropout import Dropout
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
+from .dropout import Dropout, Dropout1d, Dropout2d
+from .embedding import Embedding
 from .linear import Flatten, Identity, Linear, Unflatten
 from .loss import (
     BCELoss,
@@ -26,12 +27,14 @@ from .loss import (
     L1Loss,
     MSELoss,
     NLLLoss,
+    SmoothL1Loss,
     SSELoss,
 )
 from .module import Module
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
 from .residual import Residual, ResidualBlock
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 
 __all__ = [
     "functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList",
@@ -39,5 +42,7 @@ __all__ = [
     "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "Residual",
     "ResidualBlock", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "Softplus",
     "Softmax", "LogSoftmax", "MSELoss", "L1Loss", "HuberLoss", "SSELoss", "CrossEntropyLoss",
-    "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+    "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "SmoothL1Loss", "ParameterList", "ParameterDict",
+    "Conv1d", "ConvTranspose2d", "AdaptiveAvgPool2d", "Dropout1d", "Dropout2d", "Embedding",
+    "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
 ]

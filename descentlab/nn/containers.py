@@ -1,13 +1,16 @@
-"""Containers: Sequential, ModuleList, ModuleDict (as in ``torch.nn``)."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict (as in
+``torch.nn``)."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from typing import Any, Iterable, Iterator, Mapping
 
+from ..autograd.tensor import Tensor
 from .module import Module
+from .parameter import Parameter
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 def _index(idx: int, n: int, what: str) -> int:
@@ -177,3 +180,131 @@ class ModuleDict(Module):
         pairs = modules.items() if isinstance(modules, Mapping) else modules
         for key, module in pairs:
             self[key] = module
+
+
+def _as_parameter(value: Any) -> Any:
+    """A plain Tensor becomes a Parameter (as torch's containers do); others are kept."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _describe(p: Any) -> str:
+    """One entry of a parameter container's repr, in torch's words."""
+    if isinstance(p, Tensor):
+        size = "x".join(str(s) for s in p.shape)
+        kind = "Parameter containing" if isinstance(p, Parameter) else "Tensor"
+        return f"{kind}: [{p.type()} of size {size}]"
+    return f"Object of type: {type(p).__name__}"
+
+
+class ParameterList(Module):
+    """A list of Parameters registered as ``'0'``, ``'1'``, … (so ``parameters()`` and
+    ``state_dict`` see them, which a plain list would hide), as ``torch.nn.ParameterList``.
+
+    A plain Tensor put in is wrapped in a Parameter. Supports indexing, slicing (a new
+    ParameterList), ``len``, iteration, ``append``, ``extend`` and ``+=``.
+    """
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):
+            return ParameterList([getattr(self, str(i)) for i in range(self._size)[idx]])
+        return getattr(self, str(_index(idx, self._size, "ParameterList")))
+
+    def __setitem__(self, idx: int, param: Any) -> None:
+        setattr(self, str(_index(idx, self._size, "ParameterList")), _as_parameter(param))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self[i] for i in range(self._size))
+
+    def __iadd__(self, values: Iterable[Any]) -> "ParameterList":
+        return self.extend(values)
+
+    def append(self, value: Any) -> "ParameterList":
+        self._size += 1
+        setattr(self, str(self._size - 1), _as_parameter(value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> "ParameterList":
+        for v in values:
+            self.append(v)
+        return self
+
+    def __repr__(self) -> str:
+        lines = [f"    ({i}): {_describe(p)}" for i, p in enumerate(self)]
+        return "ParameterList(" + ("\n" + "\n".join(lines) + "\n" if lines else "") + ")"
+
+
+class ParameterDict(Module):
+    """A dict of Parameters registered under their keys (insertion order kept), as
+    ``torch.nn.ParameterDict``; a plain Tensor put in is wrapped in a Parameter."""
+
+    def __init__(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+                 ) -> None:
+        super().__init__()
+        self._keys: dict[str, None] = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._keys:
+            raise KeyError(f"ParameterDict has no key {key!r}; keys are {list(self._keys)}")
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._keys[key] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def keys(self) -> Iterable[str]:
+        return self._keys.keys()
+
+    def values(self) -> Iterable[Any]:
+        return [self[k] for k in self._keys]
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        return [(k, self[k]) for k in self._keys]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self._keys else default
+
+    def pop(self, key: str) -> Any:
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        for k in list(self._keys):
+            del self[k]
+
+    def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def __repr__(self) -> str:
+        lines = [f"  ({k}): {_describe(p)}" for k, p in self.items()]
+        if len(lines) == 1:
+            return f"ParameterDict({lines[0]})"
+        return "ParameterDict(" + ("\n  " + "\n  ".join(lines) + "\n" if lines else "") + ")"

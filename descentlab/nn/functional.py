@@ -8,6 +8,7 @@ module is stricter (losses refuse mismatched shapes instead of broadcasting) the
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -20,13 +21,15 @@ from ..autograd.function import Op as _Op
 from ..autograd.function import named_node as _named_node
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor, where
-from .im2col import Im2Col, MaxPool2dFn, im2col_array, output_size
+from .im2col import Col2Im, Im2Col, MaxPool2dFn, im2col_array, output_size
 
 __all__ = [
     "relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "softplus", "prelu", "softmax",
-    "log_softmax", "linear", "conv2d", "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm",
-    "dropout", "pad", "one_hot", "mse_loss", "l1_loss", "huber_loss", "sse_loss",
-    "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "log_softmax", "linear", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
+    "adaptive_avg_pool2d", "batch_norm", "layer_norm", "dropout", "dropout1d", "dropout2d",
+    "embedding", "pad", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+    "sse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
 ]
 
 pad = _pad
@@ -209,6 +212,99 @@ def conv2d(
     return out.squeeze(0) if unbatched else out
 
 
+def _single(v: Any, name: str) -> int:
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise ValueError(f"{name} must be an int or a 1-tuple, got {v!r}")
+        return int(v[0])
+    return int(v)
+
+
+def conv1d(
+    input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+    dilation: Any = 1, groups: int = 1,
+) -> Tensor:
+    """1-D cross-correlation, as torch:
+    out[n, o, i] = b[o] + Σ_{c,a} W[o, c, a] · x_pad[n, g·C/G + c, i·s + a·d].
+
+    Computed as ``conv2d`` on a height-1 image, so it shares its im2col path and its gradients.
+
+    Args:
+        input: (N, C, L) or (C, L).
+        weight: (O, C / groups, k).
+        stride, padding, dilation: an int (or a 1-tuple); padding may be 'valid' or 'same'.
+    """
+    if input.ndim not in (2, 3):
+        raise ValueError(f"conv1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+                         f"{tuple(input.shape)}")
+    if weight.ndim != 3:
+        raise ValueError(f"conv1d: weight must be 3-D (out_channels, in_channels / groups, "
+                         f"kernel), got shape {tuple(weight.shape)}")
+    pad2 = padding if isinstance(padding, str) else (0, _single(padding, "padding"))
+    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias,
+                 (1, _single(stride, "stride")), pad2, (1, _single(dilation, "dilation")), groups)
+    return out.squeeze(-2)
+
+
+def conv_transpose2d(
+    input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+    output_padding: Any = 0, groups: int = 1, dilation: Any = 1,
+) -> Tensor:
+    """2-D transposed convolution (the adjoint of ``conv2d`` with respect to its input), as torch:
+    every input pixel scatters W[c] scaled by x[n, c, i, j] onto the output window at
+    (i·s, j·s), then ``padding`` rows/columns are cropped from each side and ``output_padding``
+    zero rows/columns added at the end; H_out = (H − 1)·s − 2p + d·(k − 1) + output_padding + 1.
+
+    Computed as one matrix product (x against the flattened kernels) then col2im, whose adjoint
+    is im2col, so gradients of any order come from the engine.
+
+    Args:
+        input: (N, C_in, H, W) or (C_in, H, W).
+        weight: (C_in, C_out / groups, kh, kw) — torch's layout, in and out swapped vs conv2d.
+        stride, padding, output_padding, dilation: an int or a pair.
+    """
+    x, unbatched = _batched(input, "conv_transpose2d")
+    cin, og, kh, kw = weight.shape
+    n, c, h, w = x.shape
+    if c != cin or cin % groups:
+        raise ValueError(
+            f"conv_transpose2d: given groups={groups}, weight of size {tuple(weight.shape)}, "
+            f"expected input{tuple(x.shape)} to have {cin} channels, but got {c} channels instead"
+        )
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    (ph, pw), (oph, opw) = _pair(padding, "padding"), _pair(output_padding, "output_padding")
+    for op_, s, d in ((oph, stride[0], dilation[0]), (opw, stride[1], dilation[1])):
+        if op_ >= max(s, d):
+            raise ValueError(
+                f"conv_transpose2d: output_padding {(oph, opw)} must be smaller than either "
+                f"stride {stride} or dilation {dilation}"
+            )
+    cout = og * groups
+    m = n * h * w
+    rows = x.permute(0, 2, 3, 1).reshape(m, c)
+    if groups == 1:
+        cols = rows @ weight.reshape(cin, og * kh * kw)
+    else:
+        cg = cin // groups
+        per_group = rows.reshape(m, groups, cg).permute(1, 0, 2)
+        cols = (per_group @ weight.reshape(groups, cg, og * kh * kw)).permute(1, 0, 2)
+    full = ((h - 1) * stride[0] + dilation[0] * (kh - 1) + 1,
+            (w - 1) * stride[1] + dilation[1] * (kw - 1) + 1)
+    out = Col2Im.apply(cols.reshape(n, h, w, cout, kh, kw), shape=(n, cout) + full,
+                       kernel=(kh, kw), stride=stride, dilation=dilation)
+    if ph or pw or oph or opw:
+        # Negative pads crop: ``padding`` off both sides, ``output_padding`` zeros at the end.
+        if full[0] + oph - 2 * ph < 1 or full[1] + opw - 2 * pw < 1:
+            raise ValueError(
+                f"conv_transpose2d: padding {(ph, pw)} leaves no output from the "
+                f"{full[0] + oph}×{full[1] + opw} result; use less padding"
+            )
+        out = _pad(out, (-pw, opw - pw, -ph, oph - ph))
+    if bias is not None:
+        out = out + bias.reshape(1, cout, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
 def _pool_args(kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool, op: str) -> tuple:
     if ceil_mode:
         raise NotImplementedError(f"{op}: ceil_mode=True is not supported; pad the input instead")
@@ -268,6 +364,47 @@ def avg_pool2d(
         counts = im2col_array(ones, kernel, stride, (1, 1)).reshape(1, ho, wo, 1, -1).sum(-1)
         out = total / Tensor._wrap(counts)
     out = out.permute(0, 3, 1, 2)
+    return out.squeeze(0) if unbatched else out
+
+
+def _adaptive_bins(size: int, out: int, dtype: np.dtype) -> np.ndarray:
+    """(out, size) averaging matrix of torch's adaptive bins [⌊i·size/out⌋, ⌈(i+1)·size/out⌉)."""
+    m = np.zeros((out, size), dtype=dtype)
+    for i in range(out):
+        lo, hi = (i * size) // out, -(-((i + 1) * size) // out)
+        m[i, lo:hi] = 1.0 / (hi - lo)
+    return m
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Average over torch's adaptive bins: out[n, c, i, j] = mean of x[n, c, rows_i, cols_j]
+    with rows_i = [⌊i·H/Ho⌋, ⌈(i+1)·H/Ho⌉) (likewise cols_j), so any H, W maps to (Ho, Wo).
+
+    The mean over a rectangle is separable, so it is two matrix products: P_h · x · P_wᵀ.
+
+    Args:
+        output_size: an int or a pair; None in the pair keeps that input size.
+    """
+    x, unbatched = _batched(input, "adaptive_avg_pool2d")
+    h, w = x.shape[2:]
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got "
+                             f"{output_size!r}")
+        ho, wo = (h if output_size[0] is None else int(output_size[0]),
+                  w if output_size[1] is None else int(output_size[1]))
+    else:
+        ho = wo = int(output_size)
+    if ho < 1 or wo < 1:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got "
+                         f"{(ho, wo)}")
+    out = x
+    if wo != w:
+        out = out @ Tensor._wrap(np.ascontiguousarray(_adaptive_bins(w, wo, x._data.dtype).T))
+    if ho != h:
+        out = Tensor._wrap(_adaptive_bins(h, ho, x._data.dtype)) @ out
+    if out is x:
+        out = x * 1.0
     return out.squeeze(0) if unbatched else out
 
 
@@ -362,6 +499,100 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return input * Tensor._wrap(noise)
 
 
+def _feature_dropout(input: Tensor, p: float, training: bool) -> Tensor:
+    """Channel dropout: one Bernoulli(1 − p) draw per (sample, channel), i.e. a mask of shape
+    (N, C, 1, …, 1) broadcast over the rest, scaled by 1/(1 − p) (torch's feature_dropout)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    keep = _dt.rng(None).random(shape) >= p
+    noise = keep.astype(input.dtype) / np.asarray(1.0 - p, dtype=input.dtype)
+    return input * Tensor._wrap(noise)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) or (C, L) with probability p, scaling the kept ones by
+    1/(1 − p): y[n, c, :] = x[n, c, :]·m[n, c]/(1 − p). Identity when not ``training``."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input; dropout1d "
+            f"drops channels of (N, C, L) or (C, L) inputs (use dropout for element-wise)"
+        )
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim == 2 and training and p > 0:
+        return _feature_dropout(input.unsqueeze(0), p, training).squeeze(0)
+    return _feature_dropout(input, p, training)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) with probability p, scaling the kept ones by
+    1/(1 − p): y[n, c] = x[n, c]·m[n, c]/(1 − p). As torch, a 3-D input is read as (N, C, L)
+    (with torch's warning), and the mask always covers dims 0 and 1."""
+    if input.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and "
+            f"will result in an error in a future release. To retain the behavior and silence "
+            f"this warning, please use dropout instead.", stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. To maintain the 1D channel-wise dropout behavior, please switch "
+            "to using dropout1d instead.", stacklevel=2)
+    return _feature_dropout(input, p, training)
+
+
+def embedding(
+    input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+    norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False,
+) -> Tensor:
+    """Look up rows: out[…] = W[idx[…]], shape idx.shape + (embedding_dim,).
+
+    ∂/∂W adds each upstream row into the row it was read from (repeats accumulate), except the
+    ``padding_idx`` row, which gets no gradient. ``max_norm``: as torch, every looked-up row
+    whose ``norm_type``-norm exceeds it is first rescaled in place to norm max_norm (modifying
+    ``weight``). ``scale_grad_by_freq`` and ``sparse`` are not supported.
+    """
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq=True and sparse=True are not "
+                                  "supported; leave them False")
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise ValueError(f"embedding: indices must be an integer tensor, got dtype {idx.dtype}; "
+                         f"use input.long()")
+    num = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
+        raise IndexError(
+            f"embedding: index {int(idx.max() if idx.max() >= num else idx.min())} is out of "
+            f"range for a table of {num} rows; indices must be in [0, {num - 1}]"
+        )
+    if max_norm is not None:
+        with no_grad():
+            rows = np.unique(idx)
+            table = weight._data
+            norms = np.linalg.norm(table[rows], ord=norm_type, axis=1)
+            big = norms > max_norm
+            if big.any():
+                scale = max_norm / (norms[big] + 1e-7)
+                table[rows[big]] *= scale[:, None].astype(table.dtype)
+                weight._bump_version()
+    out = weight[idx]
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += num
+        pad_rows = (idx == padding_idx)[..., None]
+        if pad_rows.any():
+            out = where(Tensor._wrap(pad_rows), out.detach(), out)
+    return out
+
+
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """(…,) class indices → (…, num_classes) int64 rows of 0 with a 1 at the index."""
     idx = tensor._data
@@ -387,6 +618,24 @@ def _check_reduction(reduction: str) -> None:
         )
 
 
+def legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
+    """torch's mapping of the deprecated ``size_average`` / ``reduce`` pair to ``reduction``
+    (None counts as True): both True → 'mean'; reduce only → 'sum'; reduce=False → 'none'.
+    Warns, as torch does, that the pair is deprecated."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{ret}' instead.", UserWarning, stacklevel=3)
+    return ret
+
+
+def _reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    if size_average is None and reduce is None:
+        return reduction
+    return legacy_reduction(size_average, reduce)
+
+
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     _check_reduction(reduction)
     if reduction == "mean":
@@ -407,17 +656,40 @@ def _same_shape(input: Tensor, target: Any, op: str) -> Tensor:
 
 
 @_named_node("MseLossBackward0")
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """(x − y)², reduced (mean by default)."""
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
+             reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """(x − y)², reduced (mean by default). ``size_average`` / ``reduce`` are torch's
+    deprecated spelling of ``reduction`` (mapped as torch, with its warning)."""
+    reduction = _reduction(size_average, reduce, reduction)
     target = _same_shape(input, target, "mse_loss")
     d = input - target
     return _reduce(d * d, reduction)
 
 
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """|x − y|, reduced."""
+def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
+            reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """|x − y|, reduced (``size_average`` / ``reduce``: deprecated, as in mse_loss)."""
+    reduction = _reduction(size_average, reduce, reduction)
     target = _same_shape(input, target, "l1_loss")
     return _reduce((input - target).abs(), reduction)
+
+
+@_named_node("SmoothL1LossBackward0")
+def smooth_l1_loss(
+    input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+    reduction: str = "mean", beta: float = 1.0,
+) -> Tensor:
+    """½(x − y)²/β where |x − y| < β, else |x − y| − ½β: L1 with the kink smoothed (= Huber/β);
+    β = 0 is plain L1. ``size_average`` / ``reduce``: deprecated, as in mse_loss."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    reduction = _reduction(size_average, reduce, reduction)
+    target = _same_shape(input, target, "smooth_l1_loss")
+    d = input - target
+    a = d.abs()
+    if beta == 0:
+        return _reduce(a, reduction)
+    return _reduce(where(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta), reduction)
 
 
 @_named_node("HuberLossBackward0")
@@ -510,8 +782,8 @@ def _nll(lp: Tensor, t: np.ndarray, w: np.ndarray | None, ignore_index: int, red
 
 @_named_node("NllLossBackward0")
 def nll_loss(
-    input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
-    reduction: str = "mean",
+    input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+    ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood of class indices given log-probabilities:
     ℓ_n = −w[y_n]·x[n, y_n]; 'mean' divides Σℓ_n by Σw[y_n] (over non-ignored n).
@@ -520,7 +792,9 @@ def nll_loss(
         input: log-probabilities (N, C), (N, C, d1, …) or (C,).
         target: int class indices (N,), (N, d1, …) or (); ``ignore_index`` entries count for
             nothing.
+        size_average, reduce: deprecated spelling of ``reduction`` (mapped as torch).
     """
+    reduction = _reduction(size_average, reduce, reduction)
     lp, t, batch_shape = _class_targets(input, target, ignore_index, "nll_loss")
     w = _check_weight(weight, lp.shape[1], "nll_loss")
     return _nll(lp, t, w, ignore_index, reduction, batch_shape)
@@ -688,10 +962,13 @@ def _log_clamped(x: Tensor) -> Tensor:
 
 @_named_node("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(
-    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean",
+    input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean",
 ) -> Tensor:
     """ℓ = −w·(y·log x + (1 − y)·log(1 − x)) for probabilities x; each log is clamped at −100
-    (as torch) so x = 0 or 1 gives a large finite loss, not inf."""
+    (as torch) so x = 0 or 1 gives a large finite loss, not inf. ``size_average`` / ``reduce``:
+    deprecated spelling of ``reduction``."""
+    reduction = _reduction(size_average, reduce, reduction)
     target = _same_shape(input, target, "binary_cross_entropy")
     x = input._data
     if x.size and (x.min() < 0 or x.max() > 1):
@@ -708,12 +985,14 @@ def binary_cross_entropy(
 
 @_named_node("BinaryCrossEntropyWithLogitsBackward0")
 def binary_cross_entropy_with_logits(
-    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean",
-    pos_weight: Tensor | None = None,
+    input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+    reduce: bool | None = None, reduction: str = "mean", pos_weight: Tensor | None = None,
 ) -> Tensor:
     """BCE of σ(x) computed from the logits x without forming σ (stable for any |x|):
     ℓ = (1 − y)·x + (1 + (p − 1)·y)·(log(1 + e^(−|x|)) + max(−x, 0)), p = ``pos_weight``
-    (weighs the positive term; one per class, broadcast along the last dim)."""
+    (weighs the positive term; one per class, broadcast along the last dim). ``size_average`` /
+    ``reduce``: deprecated spelling of ``reduction``."""
+    reduction = _reduction(size_average, reduce, reduction)
     target = _same_shape(input, target, "binary_cross_entropy_with_logits")
     softplus_neg = (-input.abs()).exp().log1p() + (-input).relu()  # log(1 + e^(−x)), stably
     if pos_weight is not None:
