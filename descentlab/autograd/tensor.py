@@ -391,6 +391,12 @@ class Tensor:
             suffixes.append("requires_grad=True")
         return _printing.tensor_repr(data, suffixes, prefix)
 
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``); others only without a spec."""
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        return object.__format__(self, spec)
+
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError(

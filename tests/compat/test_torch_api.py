@@ -551,6 +551,15 @@ def test_printing_matches_torch(name):
     same_text(str(t), str(d))
 
 
+def test_format_spec_like_torch():
+    for lib in (torch, dl):
+        assert f"{lib.tensor(3.14159):.3f}|{lib.tensor(2.5, requires_grad=True):>6}" == (
+            "3.142|   2.5")
+        assert f"{lib.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
+        with pytest.raises(TypeError):
+            f"{lib.tensor([1.0, 2.0]):.2f}"
+
+
 def test_print_options_like_torch():
     try:
         for lib in (torch, dl):

@@ -21,7 +21,7 @@ class SinePredictor(nn.Module):
 torch.set_default_dtype(torch.float64)
 model = SinePredictor()
 with torch.no_grad():  # the same start in any library
-    for i, (name, p) in enumerate(model.named_parameters()):
+    for i, p in enumerate(model.parameters()):
         p.copy_(torch.linspace(-0.4, 0.5, p.numel()).reshape(p.shape) * math.cos(i))
 print(model)
 print([(name, tuple(p.shape)) for name, p in model.named_parameters()])
