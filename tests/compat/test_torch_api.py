@@ -378,6 +378,9 @@ def _torch_zip_with(pkl: bytes, storages: dict | None = None) -> bytes:
 
 def test_hostile_pickle_is_refused_and_nothing_runs(tmp_path):
     marker = tmp_path / "pwned"
+    control = tmp_path / "control"
+    pickle.loads(pickle.dumps(_RunsCode(control)))  # the payload is live: plain pickle runs it
+    assert control.exists()
     torch_file = tmp_path / "evil.pt"
     pkl = pickle.dumps({"w": [1.0], "x": _RunsCode(marker)}, protocol=2)
     torch_file.write_bytes(_torch_zip_with(pkl))
