@@ -340,14 +340,16 @@ def get_default_device() -> device:
 class Generator:
     """A random-number generator (NumPy's PCG64 underneath), as ``torch.Generator``.
 
-    A new generator is seeded from the operating system's entropy (so two processes draw different
-    numbers) until ``manual_seed`` fixes it; ``initial_seed()`` says which seed it started from.
+    As in torch, a new ``Generator()`` starts from the fixed seed 67280421310721, while the global
+    generator (``default_generator``) is seeded from the operating system's entropy when
+    descentlab is imported, so two processes that never call ``manual_seed`` draw different
+    numbers. ``initial_seed()`` says which seed a generator started from.
     """
 
     def __init__(self, device: Any = "cpu") -> None:
         check_device(device)
         self.device = CPU
-        self.seed()
+        self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> "Generator":
         """Restart the stream from ``seed`` (any int; taken modulo 2**64 as torch does)."""
@@ -374,7 +376,9 @@ class Generator:
         self._rng.bit_generator.state = state
 
 
+_DEFAULT_SEED = 67280421310721  # torch's seed for a new Generator()
 default_generator = Generator()
+default_generator.seed()
 
 
 def manual_seed(seed: int) -> Generator:

@@ -759,6 +759,10 @@ def test_manual_seed_reproduces_and_initial_seed_like_torch():
         b = lib.randn(3, generator=g)
         assert lib.randn(3, generator=lib.Generator().manual_seed(7)).tolist() == b.tolist()
         assert g.initial_seed() == 7
+        fresh = lib.Generator()
+        assert fresh.initial_seed() == 67280421310721  # a new Generator's fixed seed
+        assert lib.rand(3, generator=fresh).tolist() == lib.rand(
+            3, generator=lib.Generator()).tolist()
     dl.manual_seed(0)
 
 
