@@ -14,7 +14,6 @@ from .autograd.creation import (
     arange,
     as_tensor,
     cat,
-    concat,
     empty,
     empty_like,
     eye,
@@ -39,18 +38,29 @@ from .autograd.creation import (
     zeros_like,
 )
 from .autograd.dtypes import (
+    CPUOnlyError,
     Generator,
+    complex64,
+    complex128,
+    default_generator,
     device,
+    dtype,
     float16,
     float32,
     float64,
+    get_default_device,
     get_default_dtype,
+    get_rng_state,
+    initial_seed,
     int8,
     int16,
     int32,
     int64,
     manual_seed,
+    seed,
+    set_default_device,
     set_default_dtype,
+    set_rng_state,
     uint8,
 )
 from .autograd.function import (
@@ -61,14 +71,18 @@ from .autograd.function import (
     set_detect_anomaly,
     set_grad_enabled,
 )
-from .autograd.tensor import Tensor, matmul, mm, where
+from .autograd.outfns import build as _build_functions
+from .autograd.outfns import with_out as _with_out
+from .autograd.printing import set_printoptions
+from .autograd.size import Size
+from .autograd.tensor import Tensor
 
 __version__ = "0.1.0"
 
 # PyTorch's dtype aliases (module attributes named like builtins, as in torch).
 globals().update({
     "float": float32, "double": float64, "half": float16, "long": int64, "int": int32,
-    "short": int16, "bool": _dtypes.bool_,
+    "short": int16, "bool": _dtypes.bool_, "cfloat": complex64, "cdouble": complex128,
 })
 
 
@@ -84,17 +98,18 @@ def _method(name: str) -> Any:
 
 
 for _name in (
-    "abs", "exp", "log", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid",
-    "relu", "erf", "square", "reciprocal", "neg", "maximum", "minimum", "clamp", "clip", "sum",
-    "mean", "max", "min", "amax", "amin", "var", "std", "logsumexp", "prod", "softmax",
-    "log_softmax", "cumsum", "norm", "reshape", "flatten", "unsqueeze", "squeeze", "transpose",
-    "permute", "t", "argmax", "argmin", "sign", "floor", "ceil", "round", "isnan", "isinf",
-    "isfinite", "allclose", "equal", "flip", "chunk", "split", "unbind", "narrow", "gather",
-    "sort", "argsort", "topk", "dot", "bmm", "masked_fill", "add", "sub", "mul", "div", "pow",
-    "all", "any", "nonzero", "count_nonzero", "clone", "detach", "numel", "repeat",
+    "relu", "max", "min", "softmax", "log_softmax", "norm", "reshape", "flatten", "unsqueeze",
+    "squeeze", "transpose", "permute", "t", "argmax", "argmin", "isnan", "isinf", "isfinite",
+    "allclose", "equal", "flip", "chunk", "split", "unbind", "narrow", "gather", "sort", "argsort",
+    "topk", "masked_fill", "all", "any", "nonzero", "count_nonzero", "clone", "detach", "numel",
+    "repeat",
 ):
     globals()[_name] = _method(_name)
 del _name
+# Elementwise ops, products and reductions with torch's keyword names and out= (autograd.outfns).
+globals().update(_build_functions())
+cat = concat = _with_out("cat", cat, cat.__doc__ or "")
+stack = _with_out("stack", stack, stack.__doc__ or "")
 
 
 def is_tensor(obj: Any) -> bool:
@@ -112,6 +127,20 @@ def is_floating_point(input: Tensor) -> bool:
     return input.is_floating_point()
 
 
+def save(obj: Any, f: Any, **kwargs: Any) -> None:
+    """Save tensors, state dicts and containers of them, as torch.save (see ``serialization``)."""
+    from .serialization import save as _save
+
+    _save(obj, f, **kwargs)
+
+
+def load(f: Any, map_location: Any = None, weights_only: Any = None, **kwargs: Any) -> Any:
+    """Load what ``save`` (or a tensors-only ``torch.save``) wrote (see ``serialization``)."""
+    from .serialization import load as _load
+
+    return _load(f, map_location=map_location, weights_only=weights_only, **kwargs)
+
+
 def _lazy(name: str) -> Any:
     import importlib
 
@@ -119,8 +148,9 @@ def _lazy(name: str) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    # nn, optim, data, lab, train import on first use so `import descentlab` stays light.
-    if name in ("nn", "optim", "data", "lab", "train", "utils"):
+    # Subpackages import on first use so `import descentlab` stays light.
+    if name in ("nn", "optim", "data", "lab", "train", "utils", "cuda", "backends", "accelerator",
+                "serialization"):
         mod = _lazy(name)
         globals()[name] = mod
         return mod

@@ -30,8 +30,25 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
                  retain_graph, create_graph)
 
 
+def Variable(data: Tensor, requires_grad: bool = False, volatile: bool = False) -> Tensor:
+    """Deprecated, as ``torch.autograd.Variable``: Variables are Tensors now; returns ``data``
+    with ``requires_grad`` set (warns with a DeprecationWarning)."""
+    import warnings
+
+    warnings.warn(
+        "autograd.Variable is deprecated, as in torch: tensors carry autograd themselves. Use "
+        "the tensor directly (x.requires_grad_() where gradients are wanted).",
+        DeprecationWarning, stacklevel=2)
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+    if requires_grad:
+        data.requires_grad_(True)
+    return data
+
+
 __all__ = [
-    "Function", "Tensor", "backward", "detect_anomaly", "enable_grad", "functional", "grad",
+    "Function", "Variable", "Tensor", "backward", "detect_anomaly", "enable_grad", "functional",
+    "grad",
     "gradcheck", "gradgradcheck", "GradcheckError", "is_anomaly_enabled", "is_grad_enabled",
     "no_grad", "set_detect_anomaly", "set_grad_enabled",
 ]

@@ -7,13 +7,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import dtypes as _dt
+from .function import label
 from .ops import Cat, Pad
 from .tensor import Tensor, _as_tensor, _pair, _shape_arg
 
 
 def _finish(arr: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
-    if device is not None:
-        _dt.device(device)
+    _dt.check_device(device)
     t = Tensor._wrap(arr)
     if requires_grad:
         t.requires_grad = True
@@ -218,7 +218,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"entry 0 and {tuple(t.shape)} at entry {i}"
             )
     d = dim % (ts[0].ndim + 1)
-    return cat([t.unsqueeze(d) for t in ts], d)
+    return label(cat([t.unsqueeze(d) for t in ts], d), "StackBackward0")
 
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:

@@ -179,6 +179,7 @@ class Node:
     retained = None
     hooks = None
     special = False  # hooks, retained grads or several outputs: backward takes the slow path
+    label = None  # torch's name for this node when the op alone can't tell (see label())
 
     def __init__(self, op: type, inputs: Sequence[Any]) -> None:
         self.op = op
@@ -249,10 +250,14 @@ class Node:
         return t
 
     def name(self) -> str:
-        return self.op.__name__ + "Backward"
+        """torch's name for this node (``MulBackward0``, ``MseLossBackward0``, ``MyFnBackward``)."""
+        if self.label is not None:
+            return self.label
+        return torch_name(self)
 
     @property
     def next_functions(self) -> tuple:
+        """``((node, output_index), ...)`` per input, ``(None, 0)`` for one that needs no grad."""
         return tuple(p if p is not None else (None, 0) for p in self.parents)
 
     def register_hook(self, hook: Callable) -> None:
@@ -270,10 +275,88 @@ class Node:
             setattr(self, name, None)
 
     def __repr__(self) -> str:
-        return f"<{self.name()}>"
+        return f"<{self.name()} object at {id(self):#x}>"
 
 
 _SEQ = itertools.count()
+
+
+def label(t: Any, name: str) -> Any:
+    """Give the node that made ``t`` torch's name for the whole op (``MeanBackward0`` for a mean
+    built from Sum and Div); returns ``t``. Costs one attribute store, only on the labelled ops."""
+    ctx = t._ctx
+    if ctx is not None:
+        ctx.label = name
+    return t
+
+
+def named_node(name: str) -> Callable:
+    """Decorator: the tensor a composite function returns shows torch's node name for it
+    (``@named_node("MseLossBackward0")`` on mse_loss), whatever ops it was built from."""
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return label(fn(*args, **kwargs), name)
+
+        return wrapper
+
+    return decorate
+
+
+def _matmul_name(node: Node) -> str:
+    dims = (len(node.metas[0][0]), len(node.metas[1][0]))
+    return {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0",
+            (1, 2): "SqueezeBackward4"}.get(dims, "UnsafeViewBackward0")
+
+
+def _linear_name(node: Node) -> str:
+    if len(node.metas[0][0]) != 2:
+        return "ViewBackward0"
+    return "AddmmBackward0" if len(node.metas) == 3 else "MmBackward0"
+
+
+def _getitem_name(node: Node) -> str:
+    index = node.index if isinstance(node.index, tuple) else (node.index,)
+    if any(isinstance(i, (np.ndarray, list)) for i in index):
+        return "IndexBackward0"
+    if all(isinstance(i, (int, np.integer)) for i in index):
+        return "SelectBackward0"
+    return "SliceBackward0"
+
+
+def _extreme_name(node: Node) -> str:
+    base = node.op.__name__
+    if not node.evenly:
+        return base + "Backward0"  # max(dim) with indices
+    return base + "Backward1" if node.dim is None else "A" + base.lower() + "Backward0"
+
+
+# torch's node names where they are not simply the op's name + "Backward0"; computed only when a
+# name is asked for (printing, grad_fn.name()), so recording a node costs nothing extra.
+_TORCH_NAMES: dict = {
+    "Cast": "ToCopyBackward0", "Reshape": "ViewBackward0", "BroadcastTo": "ExpandBackward0",
+    "SumTo": "SumBackward1", "Pad": "ConstantPadNdBackward0", "LogSumExp": "LogsumexpBackward0",
+    "CumSum": "CumsumBackward0", "Log1p": "Log1PBackward0", "PowScalar": "PowBackward0",
+    "Clamp": "ClampBackward1",
+    "Pow": lambda n: "PowBackward2" if n.parents[0] is None else "PowBackward1",
+    "Sum": lambda n: "SumBackward0" if n.dim is None else "SumBackward1",
+    "Prod": lambda n: "ProdBackward0" if n.dim is None else "ProdBackward1",
+    "Permute": "PermuteBackward0",  # transpose() and t() label their nodes themselves
+    "MatMul": _matmul_name, "Linear": _linear_name, "GetItem": _getitem_name,
+    "Max": _extreme_name, "Min": _extreme_name,
+}
+
+
+def torch_name(node: Any) -> str:
+    """The name torch gives the node of the same op (user Functions: ``<Class>Backward``)."""
+    op = node.op
+    if isinstance(op, _FunctionOp):
+        return op.__name__ + "Backward"
+    rule = _TORCH_NAMES.get(op.__name__)
+    if rule is None:
+        return op.__name__ + "Backward0"
+    return rule if isinstance(rule, str) else rule(node)
 
 
 class AccumulateGrad:
@@ -293,7 +376,7 @@ class AccumulateGrad:
     next_functions = ()
 
     def __repr__(self) -> str:
-        return "<AccumulateGrad>"
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 class _NullCtx:

@@ -12,7 +12,11 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from . import dtypes as _dt
-from .function import AccumulateGrad, _Mode, run_backward
+from . import printing as _printing
+from .function import AccumulateGrad, _Mode, label, run_backward
+from .size import Size
+
+_new_size = tuple.__new__  # Size from a shape that is already a tuple of ints (no checks)
 
 _py_float = builtins.float
 _py_int = builtins.int
@@ -187,16 +191,16 @@ class Tensor:
 
     # ------------------------------------------------------------------ basic attributes
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        return _new_size(Size, self._data.shape)
 
     @property
     def ndim(self) -> int:
         return self._data.ndim
 
     @property
-    def dtype(self) -> np.dtype:
-        return self._data.dtype
+    def dtype(self) -> "_dt.dtype":
+        return _dt.public(self._data.dtype)
 
     @property
     def device(self) -> "_dt.device":
@@ -218,7 +222,7 @@ class Tensor:
 
     def size(self, dim: int | None = None) -> Any:
         if dim is None:
-            return self._data.shape
+            return _new_size(Size, self._data.shape)
         return self._data.shape[dim]
 
     def numel(self) -> int:
@@ -299,10 +303,55 @@ class Tensor:
     def cpu(self) -> "Tensor":
         return self
 
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> "Tensor":
+        """As torch's; this build computes on the CPU, so it raises ``CPUOnlyError``."""
+        _dt.check_device("cuda" if device is None else _dt.device(device))
+        return self
+
     def type(self, dtype: Any = None) -> Any:
+        """With no argument the legacy type name (``'descentlab.FloatTensor'``); else ``to``."""
         if dtype is None:
-            return f"descentlab.{self._data.dtype}"
+            return f"descentlab.{_LEGACY_NAMES.get(self._data.dtype.name, 'Tensor')}"
         return self.to(dtype)
+
+    # ------------------------------------------------------------------ new_* (same dtype)
+    def _new(self, arr: np.ndarray, dtype: Any, device: Any, requires_grad: bool) -> "Tensor":
+        _dt.check_device(device)
+        t = Tensor._wrap(arr.astype(self._data.dtype if dtype is None else _dt.resolve(dtype),
+                                    copy=False))
+        if requires_grad:
+            t.requires_grad = True
+        return t
+
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> "Tensor":
+        """A new tensor holding a copy of ``data``, with this tensor's dtype unless given."""
+        return self._new(_dt.as_array(data), dtype, device, requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> "Tensor":
+        """Zeros of shape ``size``, with this tensor's dtype unless given."""
+        return self._new(np.zeros(_shape_arg(size), self._data.dtype), dtype, device,
+                         requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> "Tensor":
+        """Ones of shape ``size``, with this tensor's dtype unless given."""
+        return self._new(np.ones(_shape_arg(size), self._data.dtype), dtype, device,
+                         requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> "Tensor":
+        """An uninitialized tensor of shape ``size``, with this tensor's dtype unless given."""
+        return self._new(np.empty(_shape_arg(size), self._data.dtype), dtype, device,
+                         requires_grad)
+
+    def new_full(self, size: Sequence[int], fill_value: Any, dtype: Any = None,
+                 device: Any = None, requires_grad: bool = False) -> "Tensor":
+        """``fill_value`` everywhere in shape ``size``, with this tensor's dtype unless given."""
+        return self._new(np.full(_shape_arg((size,)), fill_value, self._data.dtype
+                                 if dtype is None else _dt.resolve(dtype)),
+                         dtype, device, requires_grad)
 
     def float(self) -> "Tensor":
         return self.to(_dt.float32)
@@ -321,17 +370,32 @@ class Tensor:
 
     # ------------------------------------------------------------------ printing, python protocol
     def __repr__(self) -> str:
-        body = np.array2string(
-            self._data, separator=", ", precision=4, prefix="tensor(", threshold=1000,
-        )
-        extras = []
-        if self._data.dtype not in (_dt.get_default_dtype(), _dt.int64, _dt.bool_):
-            extras.append(f"dtype=descentlab.{self._data.dtype}")
+        """As torch prints: ``tensor([[0.0600, 1.0000]], requires_grad=True)`` (see printing)."""
+        return self._repr()
+
+    def _repr(self, prefix: str = "tensor(") -> str:
+        data = self._data
+        suffixes = []
+        default = data.dtype == _dt._Default.dtype or data.dtype.kind == "b" or (
+            data.dtype == np.int64)
+        if data.size == 0:
+            if data.ndim != 1:
+                suffixes.append(f"size={tuple(data.shape)}")
+            if data.dtype != _dt._Default.dtype:
+                suffixes.append(f"dtype={self.dtype}")
+        elif not default:
+            suffixes.append(f"dtype={self.dtype}")
         if self._ctx is not None:
-            extras.append(f"grad_fn=<{self._ctx.name()}>")
+            suffixes.append(f"grad_fn=<{self._ctx.name()}>")
         elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+            suffixes.append("requires_grad=True")
+        return _printing.tensor_repr(data, suffixes, prefix)
+
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``); others only without a spec."""
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        return object.__format__(self, spec)
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
@@ -462,8 +526,27 @@ class Tensor:
     def mul(self, other: Any) -> "Tensor":
         return self * other
 
-    def div(self, other: Any) -> "Tensor":
-        return self / other
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> "Tensor":
+        """self / other; rounding_mode 'trunc' or 'floor' rounds the quotient (no gradient, and
+        integer inputs stay integer, as torch)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(
+                f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                f"{rounding_mode!r}"
+            )
+        a, b = _pair(self, other)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if a._data.dtype.kind in "iu":
+                q = np.floor_divide(a._data, b._data)
+                if rounding_mode == "trunc":
+                    q = q + ((np.remainder(a._data, b._data) != 0) & ((a._data < 0) != (
+                        b._data < 0)))
+            else:
+                q = np.true_divide(a._data, b._data)
+                q = np.floor(q) if rounding_mode == "floor" else np.trunc(q)
+        return Tensor._wrap(np.asarray(q))
 
     def pow(self, exponent: Any) -> "Tensor":
         return self ** exponent
@@ -598,7 +681,7 @@ class Tensor:
         idx = _as_tensor(index)._data
         grids = list(np.indices(idx.shape, sparse=True))
         grids[dim % self.ndim] = idx
-        return self[tuple(Tensor._wrap(np.asarray(g)) for g in grids)]
+        return label(self[tuple(Tensor._wrap(np.asarray(g)) for g in grids)], "GatherBackward0")
 
     # ------------------------------------------------------------------ unary math
     def exp(self) -> "Tensor":
@@ -614,13 +697,13 @@ class Tensor:
         return _O.Sqrt.apply(_floating(self))
 
     def rsqrt(self) -> "Tensor":
-        return self.sqrt().reciprocal()
+        return label(self.sqrt().reciprocal(), "RsqrtBackward0")
 
     def reciprocal(self) -> "Tensor":
-        return 1.0 / _floating(self)
+        return label(1.0 / _floating(self), "ReciprocalBackward0")
 
     def square(self) -> "Tensor":
-        return self * self
+        return label(self * self, "PowBackward0")
 
     def sin(self) -> "Tensor":
         return _O.Sin.apply(_floating(self))
@@ -692,7 +775,7 @@ class Tensor:
         return where(condition, self, other)
 
     def masked_fill(self, mask: Any, value: Any) -> "Tensor":
-        return where(mask, _as_tensor(value, self), self)
+        return label(where(mask, _as_tensor(value, self), self), "MaskedFillBackward0")
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
@@ -710,7 +793,8 @@ class Tensor:
             )
         axes = _dims(dim, x.ndim)
         n = x._data.size if axes is None else int(np.prod([x._data.shape[a] for a in axes]))
-        return _O.Sum.apply(x, dim=axes, keepdim=keepdim) / n
+        return label(_O.Sum.apply(x, dim=axes, keepdim=keepdim) / n,
+                     "MeanBackward0" if dim is None else "MeanBackward1")
 
     def _minmax(self, dim: Any, keepdim: bool, op_name: str) -> Any:
         op = getattr(_O, op_name)
@@ -745,16 +829,17 @@ class Tensor:
         axes = _dims(dim, self.ndim)
         n = self._data.size if axes is None else int(np.prod([self._data.shape[a] for a in axes]))
         centered = self - self.mean(axes, keepdim=True)
-        return (centered * centered).sum(axes, keepdim=keepdim) / builtins.max(n - correction, 0)
+        return label((centered * centered).sum(axes, keepdim=keepdim)
+                     / builtins.max(n - correction, 0), "VarBackward0")
 
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: Any = None) -> "Tensor":
         v = self.var(dim, unbiased, keepdim, correction=correction)
         if np.all(v._data > 0):
-            return v.sqrt()
+            return label(v.sqrt(), "StdBackward0")
         # As torch: the gradient is 0 (not 0·∞ = nan) where the std is 0.
         pos = Tensor._wrap(v._data > 0)
-        return where(pos, where(pos, v, 1.0).sqrt(), 0.0)
+        return label(where(pos, where(pos, v, 1.0).sqrt(), 0.0), "StdBackward0")
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> "Tensor":
         """log Σ exp(x) along ``dim``, computed as m + log Σ exp(x − m) with m the max."""
@@ -765,12 +850,14 @@ class Tensor:
 
     def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> "Tensor":
         if p == "fro" or p == 2:
-            return (self * self).sum(dim, keepdim).sqrt()
-        if p == 1:
-            return self.abs().sum(dim, keepdim)
-        if p in (np.inf, _py_float("inf"), "inf"):
-            return self.abs().amax(dim, keepdim)
-        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+            out = (self * self).sum(dim, keepdim).sqrt()
+        elif p == 1:
+            out = self.abs().sum(dim, keepdim)
+        elif p in (np.inf, _py_float("inf"), "inf"):
+            out = self.abs().amax(dim, keepdim)
+        else:
+            out = (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+        return label(out, "LinalgVectorNormBackward0")
 
     def softmax(self, dim: int) -> "Tensor":
         return _O.Softmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
@@ -816,7 +903,8 @@ class Tensor:
 
     def unsqueeze(self, dim: int) -> "Tensor":
         d = dim % (self.ndim + 1)
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+        shape = self._data.shape
+        return label(self.reshape(shape[:d] + (1,) + shape[d:]), "UnsqueezeBackward0")
 
     def squeeze(self, dim: Any = None) -> "Tensor":
         if dim is None:
@@ -825,7 +913,10 @@ class Tensor:
             dims = {d % builtins.max(self.ndim, 1)
                     for d in ((dim,) if isinstance(dim, _py_int) else dim)}
             shape = tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1))
-        return self.reshape(shape) if shape != self.shape else self
+        if shape == self._data.shape:
+            return self
+        return label(self.reshape(shape),
+                     "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 
     def permute(self, *dims: Any) -> "Tensor":
         dims = tuple(d % builtins.max(self.ndim, 1) for d in _shape_arg(dims))
@@ -841,7 +932,7 @@ class Tensor:
         dims = list(range(self.ndim))
         a, b = dim0 % n, dim1 % n
         dims[a], dims[b] = dims[b], dims[a]
-        return _O.Permute.apply(self, dims=tuple(dims))
+        return label(_O.Permute.apply(self, dims=tuple(dims)), "TransposeBackward0")
 
     swapaxes = transpose
 
@@ -850,11 +941,13 @@ class Tensor:
             raise RuntimeError(
                 f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
             )
-        return self if self.ndim < 2 else self.transpose(0, 1)
+        return self if self.ndim < 2 else label(self.transpose(0, 1), "TBackward0")
 
     @property
     def T(self) -> "Tensor":
-        return self.permute(*reversed(range(self.ndim))) if self.ndim >= 2 else self
+        if self.ndim < 2:
+            return self
+        return label(self.permute(*reversed(range(self.ndim))), "PermuteBackward0")
 
     @property
     def mT(self) -> "Tensor":
@@ -1053,6 +1146,13 @@ class Tensor:
 
     def __itruediv__(self, other: Any) -> "Tensor":
         return self.div_(other)
+
+
+_LEGACY_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+    "uint8": "ByteTensor", "bool": "BoolTensor",
+}
 
 
 class _ValuesIndices(tuple):

@@ -18,6 +18,7 @@ from ..autograd import function as _fn
 from ..autograd import ops as _ops
 from ..autograd.creation import pad as _pad
 from ..autograd.function import Op as _Op
+from ..autograd.function import named_node as _named_node
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor, where
 from .im2col import Col2Im, Im2Col, MaxPool2dFn, im2col_array, output_size
@@ -654,6 +655,7 @@ def _same_shape(input: Tensor, target: Any, op: str) -> Tensor:
     return target
 
 
+@_named_node("MseLossBackward0")
 def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
              reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """(x − y)², reduced (mean by default). ``size_average`` / ``reduce`` are torch's
@@ -672,6 +674,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
     return _reduce((input - target).abs(), reduction)
 
 
+@_named_node("SmoothL1LossBackward0")
 def smooth_l1_loss(
     input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
     reduction: str = "mean", beta: float = 1.0,
@@ -689,6 +692,7 @@ def smooth_l1_loss(
     return _reduce(where(a < beta, (0.5 / beta) * d * d, a - 0.5 * beta), reduction)
 
 
+@_named_node("HuberLossBackward0")
 def huber_loss(
     input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
 ) -> Tensor:
@@ -776,6 +780,7 @@ def _nll(lp: Tensor, t: np.ndarray, w: np.ndarray | None, ignore_index: int, red
     return picked.sum()
 
 
+@_named_node("NllLossBackward0")
 def nll_loss(
     input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
     ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
@@ -897,6 +902,7 @@ def _cross_entropy_rows(input: Tensor, t: np.ndarray, w: np.ndarray | None, igno
     return _CrossEntropyRows.apply(input, target=safe, rows=rows, per_row=reduction == "none")
 
 
+@_named_node("NllLossBackward0")
 def cross_entropy(
     input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
     reduction: str = "mean", label_smoothing: float = 0.0,
@@ -960,6 +966,7 @@ def _log_clamped(x: Tensor) -> Tensor:
     return where(positive, where(positive, x, 1.0).log(), -100.0).clamp(min=-100)
 
 
+@_named_node("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(
     input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
     reduce: bool | None = None, reduction: str = "mean",
@@ -982,6 +989,7 @@ def binary_cross_entropy(
     return _reduce(loss, reduction)
 
 
+@_named_node("BinaryCrossEntropyWithLogitsBackward0")
 def binary_cross_entropy_with_logits(
     input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
     reduce: bool | None = None, reduction: str = "mean", pos_weight: Tensor | None = None,

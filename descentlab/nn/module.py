@@ -28,6 +28,12 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list
     unexpected_keys: list
 
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"  # as torch prints it
+        return (f"IncompatibleKeys(missing_keys={self.missing_keys!r}, "
+                f"unexpected_keys={self.unexpected_keys!r})")
+
 
 def _addindent(text: str, spaces: int) -> str:
     lines = text.split("\n")
@@ -345,6 +351,11 @@ class Module:
         return self.to(_dt.float64)
 
     def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, device: Any = None) -> "Module":
+        """As torch's; this build computes on the CPU, so it raises ``CPUOnlyError``."""
+        _dt.check_device("cuda" if device is None else _dt.device(device))
         return self
 
     # ------------------------------------------------------------------ state dict

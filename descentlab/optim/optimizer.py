@@ -240,8 +240,11 @@ class Optimizer:
         """
         index: dict[int, int] = {}
         groups = []
+        flags = _torch_flags(self)
         for group in self.param_groups:
             packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            for k, v in flags.items():
+                packed.setdefault(k, v)
             packed["params"] = []
             for p in group["params"]:
                 index.setdefault(id(p), len(index))
@@ -265,6 +268,11 @@ class Optimizer:
                              f"optimizer has {len(self.param_groups)}; build the optimizer with "
                              "the same groups before loading")
         for i, (g, s) in enumerate(zip(self.param_groups, saved_groups)):
+            if s.get("differentiable"):
+                raise ValueError(
+                    f"loaded state dict's parameter group {i} has differentiable=True (steps "
+                    f"recorded for autograd), which descentlab's optimizers don't do; save it "
+                    f"from an optimizer built with differentiable=False")
             if len(g["params"]) != len(s["params"]):
                 raise ValueError(
                     f"loaded state dict contains a parameter group {i} of {len(s['params'])} "
@@ -303,3 +311,28 @@ def _load_value(name: str, v: Any, param: Tensor) -> Any:
         arr = np.array(arr, copy=True)
         return arr if isinstance(v, np.ndarray) else Tensor._wrap(arr)
     return copy.deepcopy(v)
+
+
+# The implementation switches every torch.optim state dict carries (foreach and fused kernels,
+# CUDA-graph capture, differentiable steps) with torch 2.13's defaults, per optimizer. They choose
+# how torch runs a step, not what it computes, so state_dict() reports torch's defaults and
+# load_state_dict() accepts them; only differentiable=True would change behaviour and is refused.
+_TORCH_FLAGS: dict[str, dict[str, Any]] = {
+    "SGD": {"foreach": None, "differentiable": False, "fused": None},
+    "Adagrad": {"foreach": None, "differentiable": False, "fused": None},
+    "Adam": {"foreach": None, "differentiable": False, "capturable": False, "fused": None},
+    "AdamW": {"foreach": None, "differentiable": False, "capturable": False, "fused": None},
+    "Adadelta": {"foreach": None, "differentiable": False, "capturable": False},
+    "Adamax": {"foreach": None, "differentiable": False, "capturable": False},
+    "NAdam": {"foreach": None, "differentiable": False, "capturable": False},
+    "RAdam": {"foreach": None, "differentiable": False, "capturable": False},
+    "RMSprop": {"foreach": None, "differentiable": False, "capturable": False},
+}
+
+
+def _torch_flags(opt: Any) -> dict[str, Any]:
+    for cls in type(opt).__mro__:
+        flags = _TORCH_FLAGS.get(cls.__name__)
+        if flags is not None and cls.__module__.startswith("descentlab."):
+            return flags
+    return {}

@@ -101,7 +101,7 @@ def check_op(
     assert len(od) == len(ot), f"{len(od)} outputs vs torch's {len(ot)}"
     for i, (a, b) in enumerate(zip(od, ot)):
         assert isinstance(a, dl.Tensor), f"output {i} is {type(a).__name__}, not a Tensor"
-        assert str(a.dtype) == str(b.dtype).replace("torch.", ""), (
+        assert str(a.dtype) == str(b.dtype).replace("torch.", "descentlab."), (
             f"output {i}: dtype {a.dtype} vs torch's {b.dtype}")
         close(_np(a), _np(b), f"forward output {i}", rtol)
         assert a.requires_grad == b.requires_grad, (

@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 
 
 def same_dtype(a, b):
-    return str(a.dtype) == str(b.dtype).replace("torch.", "")
+    return str(a.dtype) == str(b.dtype).replace("torch.", "descentlab.")
 
 
 CREATE = {
@@ -74,7 +74,7 @@ def test_default_dtype_switch():
         assert dl.tensor(1).dtype == dl.int64
     finally:
         dl.set_default_dtype(dl.float32)
-    with pytest.raises(TypeError, match="only float32 and float64"):
+    with pytest.raises(TypeError, match="only floating-point types are supported"):
         dl.set_default_dtype(dl.int64)
 
 
@@ -170,10 +170,10 @@ def test_attributes():
     assert float(dl.tensor(2.5)) == 2.5 and int(dl.tensor(3)) == 3
     assert [r.tolist() for r in x] == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
     assert "tensor(" in repr(x) and "requires_grad=True" in repr(x.clone().requires_grad_())
-    assert "grad_fn=<MulBackward>" in repr(dl.tensor([1.0], requires_grad=True) * 2)
+    assert "grad_fn=<MulBackward0>" in repr(dl.tensor([1.0], requires_grad=True) * 2)
     assert x.grad_fn is None and x.is_leaf
     y = dl.tensor([1.0], requires_grad=True) * 2
-    assert y.grad_fn.name() == "MulBackward" and y.grad_fn.next_functions
+    assert y.grad_fn.name() == "MulBackward0" and y.grad_fn.next_functions
 
 
 def test_dtype_aliases():

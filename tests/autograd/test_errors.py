@@ -107,12 +107,12 @@ def test_inplace_modification_of_saved_tensor_is_named():
     y = h * h
     h.add_(1.0)
     with pytest.raises(RuntimeError, match=r"modified by an inplace operation: input 0 of "
-                                           r"MulBackward \(shape \(2,\)\) is at version 1; "
+                                           r"MulBackward0 \(shape \(2,\)\) is at version 1; "
                                            r"expected version 0"):
         y.sum().backward()
     h2 = x.tanh()
     h2.mul_(2.0)
-    with pytest.raises(RuntimeError, match=r"the output of TanhBackward .*is at version 1"):
+    with pytest.raises(RuntimeError, match=r"the output of TanhBackward0 .*is at version 1"):
         h2.sum().backward()
 
 
@@ -137,12 +137,11 @@ def test_integer_tensors_cannot_require_grad(make):
     lambda: dl.randn(2, device="cuda"),
     lambda: dl.tensor([1.0]).to("cuda"),
     lambda: dl.tensor([1.0]).to(device="cuda"),
-    lambda: dl.device("cuda"),
     lambda: dl.Generator(device="cuda"),
 ])
 def test_non_cpu_device_is_a_clear_error(make):
-    with pytest.raises(RuntimeError, match=r"CPU only; device '(cuda|cuda:0|mps)' is not "
-                                           r"available"):
+    with pytest.raises(RuntimeError, match=r"device '(cuda|cuda:0|mps)' is not available: "
+                                           r"descentlab computes on the CPU only"):
         make()
 
 

@@ -378,7 +378,7 @@ def test_dtype_promotion_like_torch():
     ]
     for i, f in enumerate(cases):
         a, b = f(dl), f(torch)
-        assert str(a.dtype) == str(b.dtype).replace("torch.", ""), (
+        assert str(a.dtype) == str(b.dtype).replace("torch.", "descentlab."), (
             f"case {i}: {a.dtype} vs {b.dtype}")
         np.testing.assert_allclose(np.asarray(a.tolist(), dtype=float),
                                    np.asarray(b.tolist(), dtype=float), rtol=1e-6)
