@@ -192,7 +192,7 @@ def _check_writable(path: str, option: str, folder: bool) -> Path:
     if p.exists() and p.is_dir() != folder:
         raise _usage(f"{option} {path!r} is an existing {'file' if folder else 'folder'}; "
                      f"give a {'folder' if folder else 'file'} path")
-    parent = p.parent if not p.exists() else p
+    parent = p if folder and p.exists() else p.parent
     while not parent.exists():
         parent = parent.parent
     if not parent.is_dir():
@@ -274,20 +274,35 @@ def _cmd_trajectories(args: argparse.Namespace) -> int:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from . import plots as P
-    from .analysis import lr_sweep
+    from .analysis import gd_stability_bound, lr_sweep
 
     f = _landscape(args)
     out = _out(args.out)
     x0 = _start(args, f) if args.start is not None else None
     try:
-        sw = lr_sweep(f, args.lrs, start=x0, optimizer=args.optimizer, steps=args.steps)
+        sw = lr_sweep(f, args.lrs, start=x0, optimizer=args.optimizer, steps=args.steps,
+                      refine=args.refine)
     except ValueError as e:
         raise _usage(str(e).splitlines()[0]) from None
     print(f"{f.name}: {args.optimizer}, {args.steps} steps per step size")
     for row in sw.table():
         print(f"  lr={row['lr']:<10g} {row['class']:<12} f - f* = {row['final_gap']:.4g}")
-    print(f"  largest stable lr: {sw.largest_stable_lr}  smallest diverging lr: "
-          f"{sw.smallest_diverging_lr}")
+
+    def show(v: float | None) -> str:
+        return "none" if v is None else f"{v:.7g}"
+
+    how = (f" (bisected {sw.refine_steps} times between the step sizes above)"
+           if sw.refine_steps and sw.smallest_diverging_lr is not None else "")
+    print(f"  largest stable lr: {show(sw.largest_stable_lr)}  smallest diverging lr: "
+          f"{show(sw.smallest_diverging_lr)}{how}")
+    if args.optimizer == "gd" and f.minima:
+        try:
+            bound = gd_stability_bound(f)
+        except ValueError:
+            bound = None
+        if bound is not None:
+            print(f"  theory for GD: 2/L = {bound:.6g} (L = largest eigenvalue of the Hessian at "
+                  "the minimum; exact for a quadratic)")
     print(f"wrote {P.save(P.lr_sweep_panels(sw), out)}")
     return 0
 
@@ -349,16 +364,28 @@ def _cmd_critical(args: argparse.Namespace) -> int:
 
 def _cmd_gradients(args: argparse.Namespace) -> int:
     from . import plots as P
-    from .diagnostics import format_gradient_table, gradient_report
+    from .diagnostics import (
+        ACTIVATIONS,
+        EXPLODING_ABOVE,
+        LESSON_CONFIGS,
+        VANISHING_BELOW,
+        format_gradient_table,
+        gradient_report,
+    )
 
     out = _out(args.out)
-    reports = []
-    for act in args.activations:
-        for init in args.inits:
-            reports.append(gradient_report(
-                args.depth, args.width, act, init, args.batchnorm, args.residual, args.clip,
-                batch_size=args.batch_size, seed=args.seed))
+    if args.activations is None and args.inits is None:
+        pairs = list(LESSON_CONFIGS)
+        print("activation/init pairs of the lesson (choose others with --activations/--inits):")
+    else:
+        pairs = [(act, init) for act in (args.activations or list(ACTIVATIONS))
+                 for init in (args.inits or ["default"])]
+    reports = [gradient_report(args.depth, args.width, act, init, args.batchnorm, args.residual,
+                               args.clip, batch_size=args.batch_size, seed=args.seed)
+               for act, init in pairs]
     print(format_gradient_table(reports))
+    print(f"  ratio = RMS gradient of layer 1 / of layer {args.depth}: below "
+          f"{VANISHING_BELOW:g} vanishing, above {EXPLODING_ABOVE:g} exploding")
     fig = P.gradient_norms_per_layer(
         {r.label: r.grad_rms[:args.depth] for r in reports},
         ylabel="RMS of ∂L/∂W per weight (log scale)",
@@ -445,7 +472,7 @@ def _cmd_gallery(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add ``lab`` (trajectories, sweep, basins, critical, gradients, landscape, functions) and
     ``gallery`` to the main parser's subparsers."""
-    from .diagnostics import ACTIVATIONS, INITS
+    from .diagnostics import ACTIVATIONS, INITS, LESSON_CONFIGS
 
     opts = _optimizer_names()
     lab = subparsers.add_parser("lab", help="the optimization lab: paths, sweeps, basins, ...",
@@ -481,6 +508,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--optimizer", type=_name(opts, "optimizer"), default="gd",
                    help="optimizer (default gd)")
     p.add_argument("--steps", type=_int_range(1, MAX_STEPS, "--steps"), default=30)
+    p.add_argument("--refine", type=_int_range(0, 60, "--refine"), default=20,
+                   help="bisection steps on the edge of stability between the largest stable "
+                   "and smallest diverging step size (0..60, default 20)")
     _accept_negative_points(p)
     p.add_argument("--start", type=_point, default=None, metavar="X[,Y]")
     p.add_argument("--out", default="sweep.png")
@@ -503,11 +533,14 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=_cmd_critical)
 
     p = sub.add_parser("gradients", help="per-layer gradient norms of a deep MLP")
+    lesson = ", ".join(f"{a}/{i}" for a, i in LESSON_CONFIGS)
     p.add_argument("--activations", type=_names(list(ACTIVATIONS), "activation"),
-                   default=list(ACTIVATIONS), metavar="A,B,...",
-                   help=f"from {', '.join(ACTIVATIONS)} (default all)")
-    p.add_argument("--inits", type=_names(list(INITS), "init"), default=["default"],
-                   metavar="I,J,...", help=f"from {', '.join(INITS)} (default default)")
+                   default=None, metavar="A,B,...",
+                   help=f"from {', '.join(ACTIVATIONS)} (default: the lesson's pairs {lesson}; "
+                   "with --inits alone, all activations)")
+    p.add_argument("--inits", type=_names(list(INITS), "init"), default=None,
+                   metavar="I,J,...", help=f"from {', '.join(INITS)}, tried with each activation "
+                   "(default: the lesson's pairs; with --activations alone, default)")
     p.add_argument("--depth", type=_int_range(1, 200, "--depth"), default=10)
     p.add_argument("--width", type=_int_range(1, 4096, "--width"), default=64)
     p.add_argument("--batch-size", type=_int_range(2, 100_000, "--batch-size"), default=256)

@@ -55,6 +55,9 @@ _FALLBACK = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "
 _TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
           "#7f7f7f", "#bcbd22", "#17becf")
 NONFINITE_HATCH = "xx"
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "p", "*")
+_ON_TOP_STYLES = ("--", ":", "-.")
+_SAME_CURVE_LOG10 = 0.05  # curves closer than this everywhere (a factor 1.12) overlap on a log plot
 DEFAULT_SIZE = (6.4, 4.8)
 DEFAULT_DPI = 100
 
@@ -483,22 +486,43 @@ def gradient_norms_per_layer(norms: Mapping[str, Sequence[float]], *, title: str
     """Per-layer gradient norms, one line per configuration (activation / init / remedy), log y.
 
     A line falling towards layer 1 is the vanishing gradient; one rising is the exploding one.
+    Every curve has its own colour and marker. A curve that lies on an earlier one (within 12 %
+    at every layer, e.g. clipping that leaves the norms unchanged) is drawn dashed with hollow
+    markers on top of it and says so in the legend, so no curve hides another.
     """
     fig = new_figure(figsize, dpi)
     ax = fig.add_subplot()
+    drawn: list[tuple[str, np.ndarray]] = []
+    palette = _TAB10 + _FALLBACK
     for i, (label, values) in enumerate(norms.items()):
         v = np.asarray(values, dtype=np.float64).ravel()
         layers = np.arange(1, v.size + 1)
         ok = np.isfinite(v) & (v > 0)
-        ax.plot(layers[ok], v[ok], "-o" if i < 10 else "--s", ms=3, lw=1.4, label=str(label),
-                color=_TAB10[i % 10])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logv = np.where(ok, np.log10(np.where(ok, v, 1.0)), np.nan)
+        under = [name for name, other in drawn
+                 if other.shape == logv.shape and np.any(ok)
+                 and np.all(np.isnan(other) == np.isnan(logv))
+                 and np.nanmax(np.abs(other - logv)) < _SAME_CURVE_LOG10]
+        style: dict[str, Any] = dict(color=palette[i % len(palette)],
+                                     marker=_MARKERS[i % len(_MARKERS)], ms=4, lw=1.4)
+        text = str(label)
+        if under:
+            style.update(ls=_ON_TOP_STYLES[(len(under) - 1) % len(_ON_TOP_STYLES)], lw=1.8,
+                         ms=8, markerfacecolor="none", markeredgewidth=1.4, zorder=3)
+            text += f" (on {under[0]})"
+        ax.plot(layers[ok], v[ok], label=text, **style)
+        drawn.append((str(label), logv))
     ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title or "Gradient norm per layer")
     ax.grid(True, which="both", alpha=0.3)
-    if norms:
-        ax.legend(fontsize=7, ncol=2 if len(norms) > 6 else 1)
+    if len(norms) > 6:
+        # Beside the axes: inside, a long legend would cover the lowest curves.
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    elif norms:
+        ax.legend(fontsize=7)
     return fig
 
 

@@ -151,3 +151,35 @@ def test_gallery_subset(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "g" / "index.html").is_file()
     assert "2/2 lessons" in r.stdout
+
+
+def test_sweep_prints_a_largest_stable_lr_that_agrees_with_two_over_l(tmp_path):
+    import re
+
+    r = run("lab", "sweep", "--out", str(tmp_path / "s.png"))
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"largest stable lr: (\S+)\s+smallest diverging lr: (\S+)", r.stdout)
+    stable, diverging = float(m.group(1)), float(m.group(2))
+    # f(w) = w²: L = f'' = 2, so GD is stable exactly for α < 2/L = 1 (w ← (1 − 2α)·w).
+    assert stable == pytest.approx(1.0, abs=1e-5) and stable <= 1.0
+    assert diverging == pytest.approx(1.0, abs=1e-5) and diverging >= 1.0
+    assert "2/L = 1 " in r.stdout
+
+
+def test_gradients_default_run_shows_vanishing_next_to_healthy(tmp_path):
+    r = run("lab", "gradients", "--depth", "6", "--width", "32", "--batch-size", "64",
+            "--out", str(tmp_path / "g.png"))
+    assert r.returncode == 0, r.stderr
+    verdicts = {}
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 5 and "/" in parts[0]:
+            verdicts[parts[0]] = (float(parts[3]), parts[4])
+    assert verdicts["sigmoid/default"][1] == "vanishing"
+    assert verdicts["relu/he"][1] == "healthy"
+    assert len({v for _, v in verdicts.values()}) >= 2  # not every row says the same
+    # Closed-form bound: σ' ≤ 1/4, and a 32×32 matrix of U(±1/√32) entries (std 1/√96) has
+    # spectral norm ≈ 2·√32/√96 = 2/√3, so each of the 5 layers between the first and the last
+    # hidden one scales the backward signal by at most ≈ 0.29: ratio ≲ 0.29^5 ≈ 2e-3.
+    assert verdicts["sigmoid/default"][0] < (0.25 * 2 / 3 ** 0.5) ** 5
+    assert 0.1 <= verdicts["relu/he"][0] <= 10
