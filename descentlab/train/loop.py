@@ -17,7 +17,14 @@ from ..autograd import dtypes as _dt
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
 from .callbacks import Callback
-from .checkpoint import Checkpoint, load_checkpoint, load_model_weights, save_checkpoint
+from .checkpoint import (
+    OPTIMIZER_FILE,
+    Checkpoint,
+    load_checkpoint,
+    load_model_weights,
+    load_optimizer_state,
+    save_checkpoint,
+)
 from .metrics import History, correct_count
 
 __all__ = ["DivergenceError", "Trainer", "evaluate", "fit"]
@@ -413,7 +420,7 @@ class Trainer:
         ckpt = load_checkpoint(directory)
         load_model_weights(self.model, ckpt.model, ckpt.path / "model.safetensors")
         if ckpt.optimizer is not None:
-            self.optimizer.load_state_dict(ckpt.optimizer)
+            load_optimizer_state(self.optimizer, ckpt.optimizer, ckpt.path / OPTIMIZER_FILE)
         self.load_state_dict(ckpt.state["trainer"])
         self.last_checkpoint, self.last_checkpoint_epoch = ckpt.path, self.epoch
         return ckpt
