@@ -519,8 +519,9 @@ def gradient_norms_per_layer(norms: Mapping[str, Sequence[float]], *, title: str
     ax.set_title(title or "Gradient norm per layer")
     ax.grid(True, which="both", alpha=0.3)
     if len(norms) > 6:
-        # Beside the axes: inside, a long legend would cover the lowest curves.
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+        # Below the axes: inside, a long legend would cover the lowest curves.
+        ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                  borderaxespad=0.0)
     elif norms:
         ax.legend(fontsize=7)
     return fig
