@@ -617,10 +617,11 @@ def animate_trajectories(function: Any, paths: Mapping[str, Any], *, frames: int
     def update(n: int) -> list[Any]:
         out = []
         for line, head, path in lines:
-            p = path[:n]
-            p = p[np.all(np.isfinite(p), axis=1)]
-            line.set_data(p[:, 0], p[:, 1])
-            head.set_data(p[-1:, 0], p[-1:, 1])
+            # Cut at the frame as in contour_trajectories; the head shows the last point inside.
+            inside, _, _ = clip_path_to_box(path[:n], xr, yr)
+            line.set_data(inside[:, 0], inside[:, 1])
+            last = inside[np.all(np.isfinite(inside), axis=1)][-1:]
+            head.set_data(last[:, 0], last[:, 1])
             out += [line, head]
         return out
 

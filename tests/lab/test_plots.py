@@ -174,3 +174,19 @@ def test_nonfinite_region_is_hatched_and_named_in_the_legend():
     assert "f not finite" not in " ".join(
         P.contour_trajectories(get_function("himmelblau"), {}).axes[0]
         .get_legend_handles_labels()[1])
+
+
+def test_animated_paths_are_cut_at_the_frame_too(tmp_path):
+    f = get_function("rosenbrock")
+    run = run_trajectories(f, [-1.2, 1.0], "newton", 20)
+    (x0, x1), (y0, y1) = f.domain
+    assert np.any(run.positions[0, :, 1] < y0)  # Newton's second iterate is below the frame
+    anim = P.animate_trajectories(f, {"newton": run}, frames=4)
+    P.save(anim, tmp_path / "a.gif")  # draws every frame; the lines keep the last one
+    lines = [ln for ln in anim._fig.axes[0].get_lines() if len(ln.get_xdata()) > 1]
+    assert lines
+    for ln in lines:
+        xy = np.column_stack([ln.get_xdata(), ln.get_ydata()]).astype(float)
+        xy = xy[np.all(np.isfinite(xy), axis=1)]
+        assert xy[:, 0].min() >= x0 - 1e-9 and xy[:, 0].max() <= x1 + 1e-9
+        assert xy[:, 1].min() >= y0 - 1e-9 and xy[:, 1].max() <= y1 + 1e-9
