@@ -23,6 +23,7 @@ __all__ = ["register"]
 
 MAX_STEPS = 100_000
 MAX_GRID = 400
+MAX_BASIN_WORK = 200_000_000  # grid² × steps: about half a minute of GD on one core
 _MAX_NAME = 255    # bytes per path component (NAME_MAX on Linux and macOS)
 _MAX_PATH = 4096   # bytes per path (PATH_MAX on Linux)
 
@@ -313,6 +314,11 @@ def _cmd_basins(args: argparse.Namespace) -> int:
 
     f = _landscape(args, dim=2)
     out = _out(args.out)
+    work = args.grid ** 2 * args.steps
+    if work > MAX_BASIN_WORK:
+        raise _usage(f"--grid {args.grid} with --steps {args.steps} is {work:.2g} point-steps "
+                     f"(minutes to hours); keep grid² × steps <= {MAX_BASIN_WORK:.0e}, e.g. "
+                     f"--grid {args.grid} --steps {MAX_BASIN_WORK // args.grid ** 2}")
     hyper = {"lr": args.lr} if args.lr is not None else {}
     try:
         b = basins_of_attraction(f, args.optimizer, n=args.grid, steps=args.steps, **hyper)

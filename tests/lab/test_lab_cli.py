@@ -95,6 +95,7 @@ BAD_ARGUMENTS = [
     (["lab", "trajectories", "--formula", "x**2", "--gif", "t.gif"], "--gif needs a 2-D"),
     (["lab", "basins", "--grid", "100000"], "--grid must be in 2..400"),
     (["lab", "basins", "--lr", "0.1,0.2"], "give one number here"),
+    (["lab", "basins", "--grid", "400", "--steps", "20000"], "is 3.2e+09 point-steps"),
     (["lab", "basins", "--optimizer", "gd,adam"], "give one optimizer here"),
     (["lab", "sweep", "--lrs", "0"], "must be > 0"),
     (["lab", "sweep", "--lrs", "0.1,0.1"], "0.1 more than once"),
