@@ -48,6 +48,8 @@ VERSION = 1
 MODEL_FILE = "model.safetensors"
 OPTIMIZER_FILE = "optimizer.safetensors"
 STATE_FILE = "state.json"
+_CHECKPOINT_FILES = (MODEL_FILE, OPTIMIZER_FILE, STATE_FILE)
+_SAVING: set[Path] = set()  # temporary folders of saves running in this process
 
 
 class CheckpointError(RuntimeError):
@@ -211,9 +213,9 @@ def remove_stale_temporaries(directory: str | os.PathLike) -> list[Path]:
     """Delete the temporary folders that killed saves of this checkpoint left beside it.
 
     A save writes into ``.<name>.tmp-<pid>-<random>`` and renames it into place; a process killed
-    before the rename leaves the folder. One is stale when its process no longer runs (or it is
-    this process's own, since a save of ours is not running while we call this). A folder in
-    the older ``.<name>.tmp-<random>`` form, with no process id, is stale after an hour.
+    before the rename leaves the folder. One is stale when its process no longer runs, or when it
+    is this process's own but no save of ours is writing it. A folder in the older
+    ``.<name>.tmp-<random>`` form, with no process id, is stale after an hour.
 
     Returns:
         the folders deleted.
@@ -232,7 +234,7 @@ def remove_stale_temporaries(directory: str | os.PathLike) -> list[Path]:
             continue
         if m.group(1) is not None:
             pid = int(m.group(1))
-            stale = pid == os.getpid() or not _pid_alive(pid)
+            stale = p not in _SAVING if pid == os.getpid() else not _pid_alive(pid)
         else:
             try:
                 stale = time.time() - p.stat().st_mtime > 3600
@@ -263,6 +265,15 @@ def save_checkpoint(directory: str | os.PathLike, model_state: Mapping[str, Any]
     if final.exists() and not final.is_dir():
         raise CheckpointError(final, "is a file, but a checkpoint is a directory",
                               "choose another checkpoint path (or move the file away)")
+    if final.is_dir():
+        # The save replaces the whole directory: never one that holds anything else.
+        others = sorted(p.name for p in final.iterdir() if p.name not in _CHECKPOINT_FILES)
+        if others:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise CheckpointError(final, f"is a directory holding other files ({shown}); saving "
+                                  "replaces the whole directory",
+                                  "choose a path of its own for the checkpoint, e.g. "
+                                  f"{final / 'checkpoint'}")
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -273,6 +284,7 @@ def save_checkpoint(directory: str | os.PathLike, model_state: Mapping[str, Any]
                     for k, v in model_state.items()}
     doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
     tmp = Path(tempfile.mkdtemp(prefix=f"{_temp_prefix(final)}{os.getpid()}-", dir=final.parent))
+    _SAVING.add(tmp)
     try:
         # mkdtemp makes a 0700 folder; a checkpoint is an output like any other.
         os.chmod(tmp, default_mode(directory=True))
@@ -292,6 +304,8 @@ def save_checkpoint(directory: str | os.PathLike, model_state: Mapping[str, Any]
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        _SAVING.discard(tmp)
     return final
 
 

@@ -346,3 +346,30 @@ def test_checkpoint_files_follow_the_users_umask(tmp_path, umask):
     assert stat.S_IMODE(path.stat().st_mode) == dir_mode
     for f in path.iterdir():
         assert stat.S_IMODE(f.stat().st_mode) == file_mode, f.name
+
+
+def test_saving_never_replaces_a_directory_holding_other_files(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "notes.txt").write_text("keep me")
+    with pytest.raises(CheckpointError, match=r"results: is a directory holding other files "
+                                              r"\(notes\.txt\)"):
+        save_checkpoint(tmp_path / "results", mlp().state_dict())
+    assert (tmp_path / "results" / "notes.txt").read_text() == "keep me"
+    (tmp_path / "empty").mkdir()
+    save_checkpoint(tmp_path / "empty", mlp().state_dict())  # an empty folder is fine
+    save_checkpoint(tmp_path / "empty", mlp().state_dict())  # and so is a checkpoint
+    assert load_checkpoint(tmp_path / "empty").model
+
+
+def test_this_process_own_running_save_is_not_taken_for_stale(tmp_path, monkeypatch):
+    seen = {}
+
+    def peek(path, obj):
+        # In the middle of a save: a cleanup now must keep the folder being written.
+        seen["removed"] = ckpt_mod.remove_stale_temporaries(tmp_path / "ckpt")
+        path.write_text(json.dumps(obj))
+
+    monkeypatch.setattr(ckpt_mod, "_write_json", peek)
+    save_checkpoint(tmp_path / "ckpt", mlp().state_dict())
+    assert seen["removed"] == []
+    assert load_checkpoint(tmp_path / "ckpt").model
