@@ -156,8 +156,9 @@ def _landscape(args: argparse.Namespace, dim: int | None = None) -> Any:
     region = f.params.get("nonfinite")
     if region is not None and region.fraction > 0:
         at = ", ".join(f"{v:g}" for v in region.example)
+        shown = "; that region is hatched in the contour picture" if f.dim == 2 else ""
         print(f"note: {f.name} is not finite on {region.fraction:.1%} of its box (e.g. "
-              f"{region.value} at ({at})); that region is hatched in the picture")
+              f"{region.value} at ({at})){shown}")
     return f
 
 

@@ -184,3 +184,13 @@ def test_gradients_default_run_shows_vanishing_next_to_healthy(tmp_path):
     # hidden one scales the backward signal by at most ≈ 0.29: ratio ≲ 0.29^5 ≈ 2e-3.
     assert verdicts["sigmoid/default"][0] < (0.25 * 2 / 3 ** 0.5) ** 5
     assert 0.1 <= verdicts["relu/he"][0] <= 10
+
+
+def test_a_formula_non_finite_somewhere_is_run_and_its_region_reported(tmp_path):
+    r = run("lab", "trajectories", "--formula", "log(x) + y**2", "--optimizers", "adam",
+            "--steps", "20", "--start", "1,1", "--out", str(tmp_path / "t.png"))
+    assert r.returncode == 0, r.stderr
+    # log is -inf at x = 0 and NaN for x < 0: 101 of the 201 grid columns over [-3, 3].
+    assert f"is not finite on {101 / 201:.1%} of its box (e.g. -inf at (0, 0))" in r.stdout
+    assert "hatched in the contour picture" in r.stdout
+    assert (tmp_path / "t.png").stat().st_size > 1000
