@@ -13,6 +13,13 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def default_mode(directory: bool = False) -> int:
+    """The permissions a plain ``open``/``mkdir`` would give under the user's umask (0o666 or
+    0o777 minus the umask): for outputs first created by ``mkstemp``/``mkdtemp``, which make
+    them private (0600/0700)."""
+    return (0o777 if directory else 0o666) & ~_UMASK
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; when the block succeeds, flush it to disk and
@@ -31,7 +38,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.chmod(tmp, default_mode())
         os.replace(tmp, path)
     finally:
         if tmp.exists():

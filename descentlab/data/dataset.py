@@ -48,17 +48,53 @@ def _check_index_array(indices: np.ndarray, n: int, name: str) -> np.ndarray:
     return idx
 
 
+_NUMERIC_KINDS = "biufc"  # bool, integers, floats, complex: what a model can compute with
+
+
+def nonfinite_report(array: np.ndarray, what: str,
+                     row_numbers: np.ndarray | None = None) -> str | None:
+    """None when every value is finite; else one sentence saying how many NaN/±inf values
+    ``array`` holds and where the first is (row, then column or position), with the fix.
+
+    Args:
+        array: the data, samples along axis 0.
+        what: how the sentence names the array, e.g. ``"TensorDataset argument 0"``.
+        row_numbers: the dataset row of each row of ``array`` (for a batch); default 0, 1, ...
+    """
+    if array.dtype.kind not in "fc" or np.isfinite(array).all():
+        return None
+    bad = ~np.isfinite(array)
+    first = np.unravel_index(int(np.argmax(bad)), array.shape)
+    nans = int(np.isnan(array).sum())
+    counts = ", ".join(f"{n} {name}" for n, name in ((nans, "NaN"), (int(bad.sum()) - nans, "inf"))
+                       if n)
+    row = int(first[0]) if row_numbers is None else int(row_numbers[first[0]])
+    where = f"row {row}"
+    if len(first) == 2:
+        where += f", column {int(first[1])}"
+    elif len(first) > 2:
+        where += f", position {tuple(int(i) for i in first[1:])}"
+    return (f"{what} has {counts} value(s), the first at {where} ({array[first]}); remove or "
+            "fill those rows before training (e.g. X[np.isfinite(X).all(axis=1)]), as a model "
+            "cannot learn from them")
+
+
 class TensorDataset(Dataset[tuple[Tensor, ...]]):
     """Samples are rows of tensors sharing a first dimension (``torch.utils.data.TensorDataset``).
 
     ``TensorDataset(X, y)[i] == (X[i], y[i])``. NumPy arrays are accepted too and wrapped without a
     copy. A batch is gathered with one fancy-index per tensor (no per-sample loop).
 
+    Unlike PyTorch's, it checks its data once when built: only numbers (no object or string
+    arrays), and no NaN or ±inf unless ``allow_nonfinite=True``, so bad data is reported with
+    its row and column instead of surfacing later as a diverged training run.
+
     Args:
-        *tensors: Tensors or arrays, all with the same size along dimension 0.
+        *tensors: Tensors or arrays of numbers, all with the same size along dimension 0.
+        allow_nonfinite: accept NaN/±inf values (e.g. a mask the model handles itself).
     """
 
-    def __init__(self, *tensors: Tensor | np.ndarray) -> None:
+    def __init__(self, *tensors: Tensor | np.ndarray, allow_nonfinite: bool = False) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor, e.g. TensorDataset(X, y)")
         wrapped = []
@@ -68,9 +104,18 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
             elif not isinstance(t, Tensor):
                 raise TypeError(f"TensorDataset argument {i} is a {type(t).__name__}; "
                                 "pass descentlab Tensors or NumPy arrays")
+            if t._data.dtype.kind not in _NUMERIC_KINDS:
+                raise TypeError(f"TensorDataset argument {i} is an array of dtype "
+                                f"{t._data.dtype} (not numbers); convert it first, e.g. "
+                                "X.astype(np.float32), and encode text labels as integers "
+                                "(np.unique(y, return_inverse=True)[1])")
             if t.ndim == 0:
                 raise ValueError(f"TensorDataset argument {i} is a 0-d tensor; each tensor needs "
                                  "a first dimension indexing the samples")
+            problem = None if allow_nonfinite else nonfinite_report(
+                t._data, f"TensorDataset argument {i}")
+            if problem:
+                raise ValueError(problem)
             wrapped.append(t)
         sizes = [t.shape[0] for t in wrapped]
         if len(set(sizes)) > 1:
@@ -107,6 +152,7 @@ class NpyDataset(Dataset[tuple[Tensor, ...]]):
     sorted order (sequential disk access) and returned in the order asked for.
 
     Write such files chunk by chunk with ``np.lib.format.open_memmap(path, mode="w+", ...)``.
+    Each batch is checked for NaN/±inf as it is read (the error names the file, row and column).
 
     Args:
         *paths: one ``.npy`` file per field, all with the same first dimension.
@@ -130,6 +176,9 @@ class NpyDataset(Dataset[tuple[Tensor, ...]]):
             if arr.ndim == 0:
                 raise ValueError(f"NpyDataset: {os.fspath(p)!r} holds a 0-d array; it needs a "
                                  "first dimension indexing the samples")
+            if arr.dtype.kind not in _NUMERIC_KINDS:
+                raise TypeError(f"NpyDataset: {os.fspath(p)!r} holds dtype {arr.dtype}, not "
+                                "numbers; convert it to a numeric dtype and save it again")
             arrays.append(arr)
         sizes = [a.shape[0] for a in arrays]
         if len(set(sizes)) > 1:
@@ -151,18 +200,33 @@ class NpyDataset(Dataset[tuple[Tensor, ...]]):
         rows = np.asarray(rows)
         return Tensor._wrap(rows if dtype is None else rows.astype(dtype, copy=False))
 
+    def _check_rows(self, rows: np.ndarray, path: str, row_numbers: np.ndarray) -> None:
+        # The files may exceed memory, so their values are checked as batches are read.
+        problem = nonfinite_report(rows, f"NpyDataset file {path!r}", row_numbers)
+        if problem:
+            raise ValueError(problem)
+
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
-        return tuple(self._convert(np.array(a[index]), d)
-                     for a, d in zip(self.arrays, self.dtypes, strict=True))
+        out = []
+        for a, d, path in zip(self.arrays, self.dtypes, self.paths, strict=True):
+            row = np.array(a[index])
+            self._check_rows(row[None], path, np.array([index % len(self)]))
+            out.append(self._convert(row, d))
+        return tuple(out)
 
     def get_batch(self, indices: np.ndarray) -> tuple[Tensor, ...]:
-        """The rows at ``indices`` read from disk in sorted order, returned in the asked order."""
+        """The rows at ``indices`` read from disk in sorted order, returned in the asked order.
+
+        Raises:
+            ValueError: a row holds NaN or ±inf (naming the file, row and column).
+        """
         idx = _check_index_array(indices, len(self), "NpyDataset") % max(len(self), 1)
         order = np.argsort(idx, kind="stable")
         sorted_idx = idx[order]
         out = []
-        for a, d in zip(self.arrays, self.dtypes, strict=True):
+        for a, d, path in zip(self.arrays, self.dtypes, self.paths, strict=True):
             rows = a[sorted_idx]
+            self._check_rows(rows, path, sorted_idx)
             batch = np.empty_like(rows)
             batch[order] = rows
             out.append(self._convert(batch, d))

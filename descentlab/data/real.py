@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib
+import math
 import os
 import shutil
 import urllib.request
@@ -55,6 +56,7 @@ def load_sklearn(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 # ------------------------------------------------------------------------------------- IDX files
 
+_MAX_IDX_BYTES = 1 << 40  # beyond any dataset in this format: a header claiming more is damaged
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -71,13 +73,24 @@ def parse_idx(raw: bytes, source: str = "<bytes>") -> np.ndarray:
         raise DataFileError(f"{source}: not an IDX file (magic bytes {raw[:4].hex()}, expected "
                             "0000 then a type code 08/09/0b/0c/0d/0e); check the file")
     dtype, ndim = np.dtype(_IDX_DTYPES[raw[2]]), raw[3]
+    if ndim == 0:
+        raise DataFileError(f"{source}: IDX header declares 0 dimensions (bytes "
+                            f"{raw[:4].hex()}); a data file has at least one, so the file is "
+                            "damaged: delete it and download it again")
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise DataFileError(f"{source}: IDX file is truncated inside its header; delete it and "
+        raise DataFileError(f"{source}: IDX file is truncated inside its header ({len(raw)} "
+                            f"bytes, its {ndim} dimensions need {header}); delete it and "
                             "download it again")
     dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    # Python integers: a product of huge declared dimensions must not wrap around in int64 and
+    # then happen to match the data length.
+    expected = math.prod(dims) * dtype.itemsize
     got = len(raw) - header
+    if expected > got and expected > _MAX_IDX_BYTES:
+        raise DataFileError(f"{source}: IDX header declares shape {dims}, {expected:,} bytes of "
+                            f"data, but the file holds {got:,}; the header is damaged: delete "
+                            "it and download it again")
     if got != expected:
         what = "truncated" if got < expected else "longer than its header says"
         raise DataFileError(f"{source}: IDX file is {what}: shape {dims} needs {expected} bytes "

@@ -45,9 +45,12 @@ class LrSweep:
     Attributes:
         lrs: the step sizes tried (sorted).  classes: one of LR_CLASSES per α.
         final_gaps: f(x_T) − f* per α (f*: the landscape's known minimum, else the best seen).
-        largest_stable_lr: the largest α that did not diverge (None if all diverged).
-        smallest_diverging_lr: the smallest α that diverged (None if none did).
-        trajectories: the runs, one per α.
+        largest_stable_lr: the largest α that did not diverge (None if all diverged); with
+            ``refine``, the stable end of the bisected bracket.
+        smallest_diverging_lr: the smallest α that diverged (None if none did); with ``refine``,
+            the diverging end of the bracket.
+        trajectories: the runs, one per α of ``lrs``.
+        refine_steps: bisection steps taken between the two (0 without ``refine``).
     """
 
     lrs: np.ndarray
@@ -56,6 +59,7 @@ class LrSweep:
     largest_stable_lr: float | None
     smallest_diverging_lr: float | None
     trajectories: list[Trajectories]
+    refine_steps: int = 0
 
     def table(self) -> list[dict[str, Any]]:
         return [{"lr": float(a), "class": c, "final_gap": float(g)}
@@ -86,9 +90,15 @@ def _classify_path(path: np.ndarray, gaps: np.ndarray, tol: float) -> str:
 
 
 def lr_sweep(function: Landscape | str, lrs: Sequence[float], start: Sequence[float] | None = None,
-             optimizer: str = "gd", steps: int = 100, tol: float = 1e-6,
+             optimizer: str = "gd", steps: int = 100, tol: float = 1e-6, refine: int = 0,
              **hyperparameters: Any) -> LrSweep:
     """Run ``optimizer`` once per α in ``lrs`` from ``start`` and classify each run.
+
+    With ``refine`` > 0 the edge of stability is then bisected: between the smallest diverging
+    α and the largest stable α below it, ``refine`` more runs halve the bracket, so on f(w) = w²
+    the bracket closes on 2/L = 1 whatever the grid (0.6 and 1.2 bracket it only to a factor 2).
+    Each verdict is over ``steps`` steps, so off a quadratic's stiffest axis the edge found is
+    that of a run of this length (slightly above 2/L when the stiff component starts small).
 
     Args:
         function: landscape or registry name.
@@ -96,6 +106,7 @@ def lr_sweep(function: Landscape | str, lrs: Sequence[float], start: Sequence[fl
         start: start point (default: the domain's upper corner, i.e. away from the minimum).
         optimizer, **hyperparameters: as ``run_trajectories``.
         steps: steps per run.  tol: "converged" means the gap f − f* shrank by this factor.
+        refine: bisection steps on the edge of stability (0: report the grid's own α).
     """
     f = get_function(function) if isinstance(function, str) else function
     alphas = np.sort(np.asarray(lrs, dtype=np.float64))
@@ -113,8 +124,20 @@ def lr_sweep(function: Landscape | str, lrs: Sequence[float], start: Sequence[fl
         gaps.append(gap[-1])
     stable = [a for a, c in zip(alphas, classes, strict=True) if c != "diverging"]
     diverging = [a for a, c in zip(alphas, classes, strict=True) if c == "diverging"]
-    return LrSweep(alphas, classes, np.array(gaps), float(max(stable)) if stable else None,
-                   float(min(diverging)) if diverging else None, runs)
+    low = float(max(stable)) if stable else None
+    high = float(min(diverging)) if diverging else None
+    if refine > 0 and high is not None:
+        # Bisect between the smallest diverging α and the largest stable one below it (0 if none).
+        below = [a for a in stable if a < high]
+        lo, hi = (float(max(below)) if below else 0.0), high
+        for _ in range(refine):
+            mid = 0.5 * (lo + hi)
+            run = run_trajectories(f, x0, optimizer, steps, lr=mid, divergence_radius=np.inf,
+                                   **hyperparameters)
+            verdict = _classify_path(run.positions[0], run.losses[0] - f_star, tol)
+            lo, hi = (lo, mid) if verdict == "diverging" else (mid, hi)
+        low, high = (lo if lo > 0 else None), hi
+    return LrSweep(alphas, classes, np.array(gaps), low, high, runs, max(refine, 0))
 
 
 def gd_stability_bound(function: Landscape | str, point: Sequence[float] | None = None) -> float:

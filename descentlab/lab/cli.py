@@ -8,7 +8,9 @@ main parser by ``descentlab.cli`` through :func:`register`.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -21,6 +23,9 @@ __all__ = ["register"]
 
 MAX_STEPS = 100_000
 MAX_GRID = 400
+MAX_BASIN_WORK = 200_000_000  # grid² × steps: about half a minute of GD on one core
+_MAX_NAME = 255    # bytes per path component (NAME_MAX on Linux and macOS)
+_MAX_PATH = 4096   # bytes per path (PATH_MAX on Linux)
 
 
 def _usage(message: str) -> Exception:
@@ -31,15 +36,29 @@ def _usage(message: str) -> Exception:
 
 # ------------------------------------------------------------------------- argument parsing
 
-def _positive_floats(text: str) -> list[float]:
-    """``0.1`` or ``0.01,0.1,1``: finite numbers > 0."""
-    values = [finite_float(t.strip()) for t in text.split(",") if t.strip()]
-    if not values:
+def _positive_floats(text: str, unique: bool = False) -> list[float]:
+    """``0.1`` or ``0.01,0.1,1``: finite numbers > 0 (each at most once when ``unique``)."""
+    parts = [t.strip() for t in text.split(",")]
+    if not any(parts):
         raise argparse.ArgumentTypeError(f"{text!r} is empty; give e.g. 0.01 or 0.01,0.1")
+    if not all(parts):
+        raise argparse.ArgumentTypeError(f"{text!r} has an empty entry; write e.g. 0.01,0.1")
+    values = [finite_float(t) for t in parts]
     bad = [v for v in values if v <= 0]
     if bad:
         raise argparse.ArgumentTypeError(f"must be > 0 (got {', '.join(f'{v:g}' for v in bad)})")
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if unique and twice:
+        raise argparse.ArgumentTypeError(f"lists {', '.join(f'{v:g}' for v in twice)} more than "
+                                         "once; give each value once")
     return values
+
+
+def _positive_float(text: str) -> float:
+    """One finite number > 0."""
+    if "," in text:
+        raise argparse.ArgumentTypeError(f"{text!r}: give one number here, e.g. 0.01")
+    return _positive_floats(text)[0]
 
 
 def _point(text: str) -> list[float]:
@@ -64,14 +83,34 @@ def _int_range(lo: int, hi: int, what: str) -> Callable[[str], int]:
 
 
 def _names(valid: list[str], what: str) -> Callable[[str], list[str]]:
+    """A comma list of names from ``valid``: no unknown, empty or repeated entries."""
     def parse(text: str) -> list[str]:
-        names = [n.strip().lower() for n in text.split(",") if n.strip()]
+        names = [n.strip().lower() for n in text.split(",")]
+        if not any(names):
+            raise argparse.ArgumentTypeError(f"no {what} given; choose from {', '.join(valid)}")
+        if not all(names):
+            raise argparse.ArgumentTypeError(f"{text!r} has an empty entry; write names "
+                                             f"separated by single commas, e.g. {valid[0]}")
         bad = [n for n in names if n not in valid]
-        if not names or bad:
+        if bad:
             raise argparse.ArgumentTypeError(
-                f"unknown {what} {', '.join(map(repr, bad)) or repr(text)}; choose from "
-                f"{', '.join(valid)}")
+                f"unknown {what} {', '.join(map(repr, bad))}; choose from {', '.join(valid)}")
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise argparse.ArgumentTypeError(f"{', '.join(twice)} listed more than once; give "
+                                             f"each {what} once")
         return names
+
+    return parse
+
+
+def _name(valid: list[str], what: str) -> Callable[[str], str]:
+    """One name from ``valid``."""
+    def parse(text: str) -> str:
+        names = _names(valid, what)(text)
+        if len(names) != 1:
+            raise argparse.ArgumentTypeError(f"{text!r}: give one {what} here, e.g. {valid[0]}")
+        return names[0]
 
     return parse
 
@@ -104,6 +143,9 @@ def _landscape(args: argparse.Namespace, dim: int | None = None) -> Any:
     from .formula import parse_function
     from .functions import get_function
 
+    if args.function is not None and not args.function.strip():
+        raise _usage("--function is empty; give a name from `descentlab lab functions`, e.g. "
+                     f"{args.default_function}")
     try:
         f = (parse_function(args.formula) if args.formula is not None
              else get_function(args.function or args.default_function))
@@ -111,6 +153,12 @@ def _landscape(args: argparse.Namespace, dim: int | None = None) -> Any:
         raise _usage(str(e).splitlines()[0]) from None
     if dim is not None and f.dim != dim:
         raise _usage(f"{f.name} has {f.dim} variable(s); this command needs a {dim}-D landscape")
+    region = f.params.get("nonfinite")
+    if region is not None and region.fraction > 0:
+        at = ", ".join(f"{v:g}" for v in region.example)
+        shown = "; that region is hatched in the contour picture" if f.dim == 2 else ""
+        print(f"note: {f.name} is not finite on {region.fraction:.1%} of its box (e.g. "
+              f"{region.value} at ({at})){shown}")
     return f
 
 
@@ -128,11 +176,46 @@ def _start(args: argparse.Namespace, f: Any) -> np.ndarray:
     return np.array(args.start, dtype=np.float64)
 
 
-def _out(path: str, allowed: tuple[str, ...] = (".png", ".svg", ".pdf")) -> Path:
+def _check_writable(path: str, option: str, folder: bool) -> Path:
+    """Refuse an output path that cannot be written, before any work is done: empty, too long,
+    the file-system root, a folder where a file goes (or a file where a folder goes), or under a
+    file or an unwritable folder."""
+    if not path.strip():
+        raise _usage(f"{option} is empty; give a path, e.g. {option} results/out.png")
     p = Path(path)
-    if p.suffix.lower() not in allowed:
-        raise _usage(f"--out {path!r} must end in {' or '.join(allowed)}")
+    if len(os.fsencode(path)) > _MAX_PATH or any(len(os.fsencode(part)) > _MAX_NAME
+                                                  for part in p.parts):
+        raise _usage(f"{option} is too long ({len(path)} characters; names are limited to "
+                     f"{_MAX_NAME} bytes and paths to {_MAX_PATH}); choose a shorter path")
+    resolved = p.resolve()
+    if resolved == Path(resolved.anchor):
+        raise _usage(f"{option} {path!r} is the file-system root; give a "
+                     f"{'folder' if folder else 'file'} of its own, e.g. {option} results")
+    if p.exists() and p.is_dir() != folder:
+        raise _usage(f"{option} {path!r} is an existing {'file' if folder else 'folder'}; "
+                     f"give a {'folder' if folder else 'file'} path")
+    parent = p if folder and p.exists() else p.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise _usage(f"{option} {path!r} goes through {str(parent)!r}, which is a file, not a "
+                     "folder; choose another path")
+    # A probe file tells what os.access cannot (read-only mounts, /proc, root's rights).
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".descentlab-probe-", dir=parent)
+    except OSError as e:
+        raise _usage(f"{option} {path!r}: cannot write in {str(parent)!r} ({e.strerror}); "
+                     "choose a folder you can write to") from None
+    os.close(fd)
+    os.unlink(probe)
     return p
+
+
+def _out(path: str, allowed: tuple[str, ...] = (".png", ".svg", ".pdf"),
+         option: str = "--out") -> Path:
+    if Path(path).suffix.lower() not in allowed:
+        raise _usage(f"{option} {path!r} must end in {' or '.join(allowed)}")
+    return _check_writable(path, option, folder=False)
 
 
 # ----------------------------------------------------------------------------------- commands
@@ -155,7 +238,9 @@ def _cmd_trajectories(args: argparse.Namespace) -> int:
     f = _landscape(args)
     out = _out(args.out)
     if args.gif is not None:
-        _out(args.gif, (".gif",))
+        _out(args.gif, (".gif",), "--gif")
+        if f.dim != 2:
+            raise _usage(f"--gif needs a 2-D landscape; {f.name} has {f.dim} variable(s)")
     lrs = args.lr or []
     if len(lrs) not in (0, 1, len(args.optimizers)):
         raise _usage(f"--lr has {len(lrs)} values for {len(args.optimizers)} optimizers; give "
@@ -174,7 +259,8 @@ def _cmd_trajectories(args: argparse.Namespace) -> int:
         runs[name] = run
         conv = int(run.steps_to_converge[0])
         pos = ", ".join(f"{v:.6g}" for v in run.final_positions[0])
-        print(f"  {name:<10} lr={run.hyperparameters.get('lr', '-'):<8g} end ({pos})  "
+        lr = run.hyperparameters.get("lr")
+        print(f"  {name:<10} lr={'-' if lr is None else format(lr, 'g'):<8} end ({pos})  "
               f"f={float(run.final_losses[0]):.6g}  |grad|={float(run.final_grad_norms[0]):.3g}"
               f"  {run.status[0]}" + (f" at step {conv}" if conv >= 0 else ""))
     if f.dim == 2:
@@ -184,28 +270,41 @@ def _cmd_trajectories(args: argparse.Namespace) -> int:
                             title=f"{f.name}: f(w_k)", ylabel="f")
     print(f"wrote {P.save(fig, out)}")
     if args.gif is not None:
-        if f.dim != 2:
-            raise _usage("--gif needs a 2-D landscape")
         print(f"wrote {P.save(P.animate_trajectories(f, runs, frames=args.frames), args.gif)}")
     return 0
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from . import plots as P
-    from .analysis import lr_sweep
+    from .analysis import gd_stability_bound, lr_sweep
 
     f = _landscape(args)
     out = _out(args.out)
     x0 = _start(args, f) if args.start is not None else None
     try:
-        sw = lr_sweep(f, args.lrs, start=x0, optimizer=args.optimizer, steps=args.steps)
+        sw = lr_sweep(f, args.lrs, start=x0, optimizer=args.optimizer, steps=args.steps,
+                      refine=args.refine)
     except ValueError as e:
         raise _usage(str(e).splitlines()[0]) from None
     print(f"{f.name}: {args.optimizer}, {args.steps} steps per step size")
     for row in sw.table():
         print(f"  lr={row['lr']:<10g} {row['class']:<12} f - f* = {row['final_gap']:.4g}")
-    print(f"  largest stable lr: {sw.largest_stable_lr}  smallest diverging lr: "
-          f"{sw.smallest_diverging_lr}")
+
+    def show(v: float | None) -> str:
+        return "none" if v is None else f"{v:.7g}"
+
+    how = (f" (bisected {sw.refine_steps} times between the step sizes above)"
+           if sw.refine_steps and sw.smallest_diverging_lr is not None else "")
+    print(f"  largest stable lr: {show(sw.largest_stable_lr)}  smallest diverging lr: "
+          f"{show(sw.smallest_diverging_lr)}{how}")
+    if args.optimizer == "gd" and f.minima:
+        try:
+            bound = gd_stability_bound(f)
+        except ValueError:
+            bound = None
+        if bound is not None:
+            print(f"  theory for GD: 2/L = {bound:.6g} (L = largest eigenvalue of the Hessian at "
+                  "the minimum; exact for a quadratic)")
     print(f"wrote {P.save(P.lr_sweep_panels(sw), out)}")
     return 0
 
@@ -216,6 +315,11 @@ def _cmd_basins(args: argparse.Namespace) -> int:
 
     f = _landscape(args, dim=2)
     out = _out(args.out)
+    work = args.grid ** 2 * args.steps
+    if work > MAX_BASIN_WORK:
+        raise _usage(f"--grid {args.grid} with --steps {args.steps} is {work:.2g} point-steps "
+                     f"(minutes to hours); keep grid² × steps <= {MAX_BASIN_WORK:.0e}, e.g. "
+                     f"--grid {args.grid} --steps {MAX_BASIN_WORK // args.grid ** 2}")
     hyper = {"lr": args.lr} if args.lr is not None else {}
     try:
         b = basins_of_attraction(f, args.optimizer, n=args.grid, steps=args.steps, **hyper)
@@ -267,16 +371,28 @@ def _cmd_critical(args: argparse.Namespace) -> int:
 
 def _cmd_gradients(args: argparse.Namespace) -> int:
     from . import plots as P
-    from .diagnostics import format_gradient_table, gradient_report
+    from .diagnostics import (
+        ACTIVATIONS,
+        EXPLODING_ABOVE,
+        LESSON_CONFIGS,
+        VANISHING_BELOW,
+        format_gradient_table,
+        gradient_report,
+    )
 
     out = _out(args.out)
-    reports = []
-    for act in args.activations:
-        for init in args.inits:
-            reports.append(gradient_report(
-                args.depth, args.width, act, init, args.batchnorm, args.residual, args.clip,
-                batch_size=args.batch_size, seed=args.seed))
+    if args.activations is None and args.inits is None:
+        pairs = list(LESSON_CONFIGS)
+        print("activation/init pairs of the lesson (choose others with --activations/--inits):")
+    else:
+        pairs = [(act, init) for act in (args.activations or list(ACTIVATIONS))
+                 for init in (args.inits or ["default"])]
+    reports = [gradient_report(args.depth, args.width, act, init, args.batchnorm, args.residual,
+                               args.clip, batch_size=args.batch_size, seed=args.seed)
+               for act, init in pairs]
     print(format_gradient_table(reports))
+    print(f"  ratio = RMS gradient of layer 1 / of layer {args.depth}: below "
+          f"{VANISHING_BELOW:g} vanishing, above {EXPLODING_ABOVE:g} exploding")
     fig = P.gradient_norms_per_layer(
         {r.label: r.grad_rms[:args.depth] for r in reports},
         ylabel="RMS of ∂L/∂W per weight (log scale)",
@@ -350,6 +466,7 @@ def _cmd_gallery(args: argparse.Namespace) -> int:
         status = "FAILED: " + o.error.splitlines()[0] if o.error else ", ".join(o.images)
         print(f"  {o.key:<20} {o.seconds:5.1f} s  {status}", flush=True)
 
+    _check_writable(args.out, "--out", folder=True)
     report = run_gallery(args.out, chosen, progress=progress)
     print(f"wrote {report.out / 'index.html'} and README.md: "
           f"{len(report.outcomes) - len(report.failed)}/{len(report.outcomes)} lessons in "
@@ -362,7 +479,7 @@ def _cmd_gallery(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add ``lab`` (trajectories, sweep, basins, critical, gradients, landscape, functions) and
     ``gallery`` to the main parser's subparsers."""
-    from .diagnostics import ACTIVATIONS, INITS
+    from .diagnostics import ACTIVATIONS, INITS, LESSON_CONFIGS
 
     opts = _optimizer_names()
     lab = subparsers.add_parser("lab", help="the optimization lab: paths, sweeps, basins, ...",
@@ -392,11 +509,15 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("sweep", help="learning-rate sweep: monotone / oscillating / diverging")
     _add_landscape_args(p, "parabola")
-    p.add_argument("--lrs", type=_positive_floats, default=[0.05, 0.4, 0.6, 1.2],
+    p.add_argument("--lrs", type=lambda t: _positive_floats(t, unique=True),
+                   default=[0.05, 0.4, 0.6, 1.2],
                    metavar="A,B,...", help="step sizes (default 0.05,0.4,0.6,1.2)")
-    p.add_argument("--optimizer", type=lambda t: _names(opts, "optimizer")(t)[0], default="gd",
+    p.add_argument("--optimizer", type=_name(opts, "optimizer"), default="gd",
                    help="optimizer (default gd)")
     p.add_argument("--steps", type=_int_range(1, MAX_STEPS, "--steps"), default=30)
+    p.add_argument("--refine", type=_int_range(0, 60, "--refine"), default=20,
+                   help="bisection steps on the edge of stability between the largest stable "
+                   "and smallest diverging step size (0..60, default 20)")
     _accept_negative_points(p)
     p.add_argument("--start", type=_point, default=None, metavar="X[,Y]")
     p.add_argument("--out", default="sweep.png")
@@ -404,8 +525,8 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("basins", help="basins of attraction on a grid of starts")
     _add_landscape_args(p, "himmelblau")
-    p.add_argument("--optimizer", type=lambda t: _names(opts, "optimizer")(t)[0], default="gd")
-    p.add_argument("--lr", type=lambda t: _positive_floats(t)[0], default=0.01)
+    p.add_argument("--optimizer", type=_name(opts, "optimizer"), default="gd")
+    p.add_argument("--lr", type=_positive_float, default=0.01)
     p.add_argument("--grid", type=_int_range(2, MAX_GRID, "--grid"), default=100,
                    help=f"starts per side (2..{MAX_GRID}, default 100)")
     p.add_argument("--steps", type=_int_range(1, 20_000, "--steps"), default=500)
@@ -419,17 +540,20 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=_cmd_critical)
 
     p = sub.add_parser("gradients", help="per-layer gradient norms of a deep MLP")
+    lesson = ", ".join(f"{a}/{i}" for a, i in LESSON_CONFIGS)
     p.add_argument("--activations", type=_names(list(ACTIVATIONS), "activation"),
-                   default=list(ACTIVATIONS), metavar="A,B,...",
-                   help=f"from {', '.join(ACTIVATIONS)} (default all)")
-    p.add_argument("--inits", type=_names(list(INITS), "init"), default=["default"],
-                   metavar="I,J,...", help=f"from {', '.join(INITS)} (default default)")
+                   default=None, metavar="A,B,...",
+                   help=f"from {', '.join(ACTIVATIONS)} (default: the lesson's pairs {lesson}; "
+                   "with --inits alone, all activations)")
+    p.add_argument("--inits", type=_names(list(INITS), "init"), default=None,
+                   metavar="I,J,...", help=f"from {', '.join(INITS)}, tried with each activation "
+                   "(default: the lesson's pairs; with --activations alone, default)")
     p.add_argument("--depth", type=_int_range(1, 200, "--depth"), default=10)
     p.add_argument("--width", type=_int_range(1, 4096, "--width"), default=64)
     p.add_argument("--batch-size", type=_int_range(2, 100_000, "--batch-size"), default=256)
     p.add_argument("--batchnorm", action="store_true")
     p.add_argument("--residual", action="store_true")
-    p.add_argument("--clip", type=lambda t: _positive_floats(t)[0], default=None)
+    p.add_argument("--clip", type=_positive_float, default=None)
     p.add_argument("--seed", type=_int_range(0, 2**31 - 1, "--seed"), default=0)
     p.add_argument("--out", default="gradients.png")
     p.set_defaults(handler=_cmd_gradients)

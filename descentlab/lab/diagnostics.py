@@ -26,8 +26,9 @@ from ..data import make_spiral
 from ..nn import functional as F
 
 __all__ = [
-    "ACTIVATIONS", "EXPLODING_ABOVE", "INITS", "VANISHING_BELOW", "DeepMLP", "GradientReport",
-    "build_mlp", "classify_ratio", "format_gradient_table", "gradient_report", "gradient_sweep",
+    "ACTIVATIONS", "EXPLODING_ABOVE", "INITS", "LESSON_CONFIGS", "VANISHING_BELOW", "DeepMLP",
+    "GradientReport", "build_mlp", "classify_ratio", "format_gradient_table", "gradient_report",
+    "gradient_sweep",
 ]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu")
@@ -36,6 +37,11 @@ _INIT_ALIASES = {"default": "default", "torch": "default", "xavier": "xavier",
                  "glorot": "xavier", "he": "he", "kaiming": "he"}
 _ACTIVATION_MODULES = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
                        "leaky_relu": nn.LeakyReLU, "elu": nn.ELU}
+
+# The lesson side by side: sigmoid vanishes whatever the init, ReLU vanishes with PyTorch's
+# default init and is healthy with He's, tanh with Xavier's is healthy.
+LESSON_CONFIGS = (("sigmoid", "default"), ("sigmoid", "xavier"), ("tanh", "xavier"),
+                  ("relu", "default"), ("relu", "he"))
 
 # Default verdict thresholds on ρ (first over last hidden layer's RMS weight gradient): one order
 # of magnitude either way.

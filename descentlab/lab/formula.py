@@ -7,6 +7,13 @@ calls, lambdas, comprehensions, strings), and the string is never passed to eval
 the checked tree is walked node by node and each node becomes a Tensor op, so autograd gives the
 gradient and Hessian of what the user typed.
 
+Constant parts are computed once at parse time, so ``1/0``, ``log(0)`` or ``(1e12)**100`` are
+refused with the piece named instead of failing later. A formula without any variable is refused
+(a constant has no landscape). Values are then sampled over the plot box: a formula that is finite
+nowhere there (``x/0``, ``log(0*x)``) is refused; one that is non-finite only somewhere (``1/x``)
+is accepted, and the share and an example point are kept in ``params["nonfinite"]`` so a shell can
+report them (the pictures mask that region).
+
 >>> f = parse_function("x**2 + 3*sin(y)")
 >>> f.dim, f.formula
 (2, 'x**2 + 3*sin(y)')
@@ -17,12 +24,16 @@ from __future__ import annotations
 import ast
 import math
 import re
+from dataclasses import dataclass
 from typing import Callable
+
+import numpy as np
 
 from ..autograd.tensor import Tensor
 from .functions import Landscape
 
-__all__ = ["parse_function", "MAX_LENGTH", "MAX_EXPONENT", "FUNCTIONS", "CONSTANTS"]
+__all__ = ["parse_function", "nonfinite_region", "NonFinite", "MAX_LENGTH", "MAX_EXPONENT",
+           "FUNCTIONS", "CONSTANTS"]
 
 MAX_LENGTH = 500       # a landscape formula is a line; anything longer is not one
 MAX_DEPTH = 60         # bounds recursion in the tree walk
@@ -35,6 +46,18 @@ FUNCTIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "abs": lambda t: t.abs(), "tanh": lambda t: t.tanh(), "sigmoid": lambda t: t.sigmoid(),
 }
 CONSTANTS = {"pi": math.pi, "e": math.e}
+
+
+def _sigmoid(v: float) -> float:
+    # The two branches keep exp's argument non-positive, so no overflow for large |v|.
+    return 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
+
+
+# The same functions on Python floats, for the constant parts of a formula.
+_SCALAR_FUNCTIONS: dict[str, Callable[[float], float]] = {
+    "sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp, "log": math.log,
+    "sqrt": math.sqrt, "abs": abs, "tanh": math.tanh, "sigmoid": _sigmoid,
+}
 _NAMED_VARS = ("x", "y", "z", "w")
 _INDEXED_VAR = re.compile(r"^x([1-9][0-9]?)$")
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
@@ -102,6 +125,66 @@ def _check(node: ast.AST, source: str, variables: set[str], depth: int = 0) -> N
         raise _reject(node, source, f"{type(node).__name__} (not allowed)")
 
 
+def _scalar_op(op: type, left: float, right: float) -> float:
+    if op is ast.Add:
+        return left + right
+    if op is ast.Sub:
+        return left - right
+    if op is ast.Mult:
+        return left * right
+    if op is ast.Div:
+        return left / right
+    return left ** right
+
+
+def _fold(node: ast.AST, source: str) -> ast.AST:
+    """The checked tree with every constant sub-expression replaced by its value.
+
+    Raises ValueError naming the piece when a constant part has no finite real value (a division
+    by zero, log(0), sqrt(-1), an overflow, a negative number to a fractional power).
+    """
+    if isinstance(node, ast.BinOp):
+        node.left, node.right = _fold(node.left, source), _fold(node.right, source)
+        parts = (node.left, node.right)
+    elif isinstance(node, ast.UnaryOp):
+        node.operand = _fold(node.operand, source)
+        parts = (node.operand,)
+    elif isinstance(node, ast.Call):
+        node.args = [_fold(node.args[0], source)]
+        parts = (node.args[0],)
+    elif isinstance(node, ast.Name) and node.id in CONSTANTS:
+        return ast.copy_location(ast.Constant(CONSTANTS[node.id]), node)
+    else:
+        return node
+    if not all(isinstance(p, ast.Constant) for p in parts):
+        return node
+    try:
+        if isinstance(node, ast.BinOp):
+            value = _scalar_op(type(node.op), node.left.value, node.right.value)
+        elif isinstance(node, ast.UnaryOp):
+            value = -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
+        else:
+            value = _SCALAR_FUNCTIONS[node.func.id](node.args[0].value)
+    except ZeroDivisionError:
+        raise _not_finite(node, source, "is a division by zero") from None
+    except OverflowError:
+        raise _not_finite(node, source, "overflows (its value is beyond 1.8e308)") from None
+    except ValueError:
+        raise _not_finite(node, source, "is outside the function's domain (the log of a "
+                          "number <= 0 or the sqrt of one < 0)") from None
+    if isinstance(value, complex):
+        raise _not_finite(node, source, "is not a real number (a negative number to a "
+                          "fractional power)")
+    if not math.isfinite(value):
+        raise _not_finite(node, source, f"evaluates to {value}")
+    return ast.copy_location(ast.Constant(float(value)), node)
+
+
+def _not_finite(node: ast.AST, source: str, why: str) -> ValueError:
+    return ValueError(f"formula {source!r}: the constant part {_where(node, source)} {why}; "
+                      "a landscape needs finite values, so change that part")
+
+
 def _order(variables: set[str]) -> list[str]:
     """Coordinate order: x1..xn by index, else x, y, z, w as named (w alone is the notes' 1-D)."""
     indexed = {v for v in variables if _INDEXED_VAR.match(v)}
@@ -121,37 +204,75 @@ def _order(variables: set[str]) -> list[str]:
 
 
 def _evaluate(node: ast.AST, env: dict[str, Tensor]) -> Tensor | float:
-    """Walk the checked tree; every node becomes a Tensor op so autograd can differentiate it."""
+    """Walk the checked, folded tree; every node becomes a Tensor op so autograd can
+    differentiate it (constant parts are already numbers, so every call gets a Tensor)."""
     if isinstance(node, ast.Constant):
         return float(node.value)
     if isinstance(node, ast.Name):
-        return env[node.id] if node.id in env else CONSTANTS[node.id]
+        return env[node.id]
     if isinstance(node, ast.UnaryOp):
         value = _evaluate(node.operand, env)
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.Call):
-        arg = _evaluate(node.args[0], env)
-        if not isinstance(arg, Tensor):
-            arg = Tensor._wrap(_as_array(arg))
-        return FUNCTIONS[node.func.id](arg)
+        return FUNCTIONS[node.func.id](_evaluate(node.args[0], env))
     assert isinstance(node, ast.BinOp)
-    left, right = _evaluate(node.left, env), _evaluate(node.right, env)
-    op = type(node.op)
-    if op is ast.Add:
-        return left + right
-    if op is ast.Sub:
-        return left - right
-    if op is ast.Mult:
-        return left * right
-    if op is ast.Div:
-        return left / right
-    return left ** right
+    return _scalar_op(type(node.op), _evaluate(node.left, env), _evaluate(node.right, env))
 
 
-def _as_array(value: float):
-    import numpy as np
+@dataclass(frozen=True)
+class NonFinite:
+    """Where a landscape is not finite on its plot box, from values on a sample of points.
 
-    return np.asarray(value, dtype=np.float64)
+    Attributes:
+        fraction: share of the sampled points where f is NaN or ±inf (0 when finite everywhere).
+        example: one such point (None when there is none).
+        value: f there (nan, inf or -inf).
+        samples: how many points were evaluated.
+    """
+
+    fraction: float
+    example: tuple[float, ...] | None
+    value: float | None
+    samples: int
+
+
+def _sample_points(domain: tuple[tuple[float, float], ...], budget: int = 40_401) -> np.ndarray:
+    """An odd-sized grid over the box (so its centre is a sample), or random points where the
+    dimension makes a grid of at least 3 per side too large."""
+    dim = len(domain)
+    per_side = min(201, int(budget ** (1.0 / dim) + 1e-9))
+    per_side -= 1 - per_side % 2
+    lows = np.array([lo for lo, _ in domain])
+    highs = np.array([hi for _, hi in domain])
+    if per_side >= 3:
+        axes = [np.linspace(lo, hi, per_side) for lo, hi in domain]
+        return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, dim)
+    rng = np.random.default_rng(0)
+    return np.vstack([(lows + highs) / 2, lows + rng.random((4096, dim)) * (highs - lows)])
+
+
+def nonfinite_region(function: Landscape) -> NonFinite:
+    """Sample f over its plot box and report where it is NaN or ±inf.
+
+    The sample is a grid of up to 201 points per side (about 40,000 points in all) through the
+    box's centre, or 4,096 random points plus the centre in high dimension.
+    """
+    points = _sample_points(function.domain)
+    with np.errstate(all="ignore"):
+        values = np.asarray(function.value(points), dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return NonFinite(0.0, None, None, len(points))
+    # Report the non-finite sample nearest the box's centre: the most readable example.
+    centre = np.array([(lo + hi) / 2 for lo, hi in function.domain])
+    idx = np.flatnonzero(bad)
+    k = idx[np.argmin(np.linalg.norm(points[idx] - centre, axis=1))]
+    return NonFinite(float(bad.mean()), tuple(float(v) for v in points[k]), float(values[k]),
+                     len(points))
+
+
+def _box_text(domain: tuple[tuple[float, float], ...]) -> str:
+    return "×".join(f"[{lo:g}, {hi:g}]" for lo, hi in domain)
 
 
 def parse_function(source: str, domain: tuple[tuple[float, float], ...] | None = None,
@@ -177,26 +298,40 @@ def parse_function(source: str, domain: tuple[tuple[float, float], ...] | None =
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as err:
-        raise ValueError(f"formula {text!r} is not a valid expression: {err.msg} at column "
-                         f"{err.offset}") from None
+        raise ValueError(f"formula {text!r} is not a valid expression: {err.msg} at "
+                         f"{_syntax_column(err, text)}") from None
     variables: set[str] = set()
     _check(tree.body, text, variables)
+    body = _fold(tree.body, text)
+    if not variables:
+        raise ValueError(f"formula {text!r} has no variable (it is the constant "
+                         f"{body.value:g}); a landscape depends on x, y, z, w or x1..xn, "
+                         "e.g. 'x**2 + 3*sin(y)'")
     order = _order(variables)
     dim = len(order)
-    body = tree.body
 
     def expr(x: Tensor) -> Tensor:
-        env = {v: x[..., i] for i, v in enumerate(order)}
-        out = _evaluate(body, env)
-        if not isinstance(out, Tensor):
-            # A constant formula still has to broadcast to the batch shape (and stay a graph leaf
-            # of x, so autograd reports a zero gradient instead of "unused").
-            out = out + 0.0 * x[..., 0]
-        return out
+        return _evaluate(body, {v: x[..., i] for i, v in enumerate(order)})
 
     box = domain if domain is not None else tuple((-3.0, 3.0) for _ in range(dim))
     if len(box) != dim:
         raise ValueError(f"domain has {len(box)} ranges but the formula has {dim} variable(s) "
                          f"({', '.join(order)})")
-    return Landscape(name or text, dim, expr, tuple((float(a), float(b)) for a, b in box), [], [],
-                     text, text, {"variables": order})
+    box = tuple((float(a), float(b)) for a, b in box)
+    f = Landscape(name or text, dim, expr, box, [], [], text, text, {"variables": order})
+    region = nonfinite_region(f)
+    if region.fraction == 1.0:
+        at = ", ".join(f"{v:g}" for v in region.example)
+        raise ValueError(f"formula {text!r} is not finite anywhere on {_box_text(box)} (e.g. "
+                         f"{region.value} at ({at})); look for a division by zero or the log or "
+                         "sqrt of a non-positive number")
+    f.params["nonfinite"] = region
+    return f
+
+
+def _syntax_column(err: SyntaxError, text: str) -> str:
+    """Where a syntax error is, 1-based; an unfinished formula is reported at its end (Python
+    gives offset 0 for 'x**2 +')."""
+    if err.offset is None or not 1 <= err.offset <= len(text):
+        return f"column {len(text) + 1}, the end of the formula (it is incomplete)"
+    return f"column {err.offset}"

@@ -36,7 +36,7 @@ __all__ = [
     "OPTIMIZER_COLORS", "LR_CLASS_COLORS", "color_for", "new_figure", "save",
     "contour_trajectories", "surface_3d", "loss_curves", "lr_sweep_panels", "basin_map",
     "gradient_norms_per_layer", "landscape_1d", "landscape_2d", "animate_trajectories",
-    "as_paths", "panel_curves", "descent_directions_plot", "chord_slices",
+    "as_paths", "panel_curves", "descent_directions_plot", "chord_slices", "clip_path_to_box",
 ]
 
 OPTIMIZER_COLORS: dict[str, str] = {
@@ -54,6 +54,10 @@ _FALLBACK = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "
              "#31a354", "#756bb1", "#636363")
 _TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
           "#7f7f7f", "#bcbd22", "#17becf")
+NONFINITE_HATCH = "xx"
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "p", "*")
+_ON_TOP_STYLES = ("--", ":", "-.")
+_SAME_CURVE_LOG10 = 0.05  # curves closer than this everywhere (a factor 1.12) overlap on a log plot
 DEFAULT_SIZE = (6.4, 4.8)
 DEFAULT_DPI = 100
 
@@ -176,14 +180,80 @@ def _contour_levels(z: np.ndarray, levels: int, log: bool | None) -> tuple[np.nd
 
 def _draw_contour(ax: Any, function: Any, xr: tuple[float, float], yr: tuple[float, float],
                   n: int, levels: int, log: bool | None, filled: bool = True) -> None:
+    """Contour lines (and fill) of f over the box; where f is NaN or ±inf the box is left blank
+    and hatched, with a legend entry, instead of being coloured."""
     gx, gy, z = _grid(function, xr, yr, n)
     lv, _ = _contour_levels(z, levels, log)
-    z = np.where(np.isfinite(z), z, np.nan)
+    bad = ~np.isfinite(z)
+    z = np.where(bad, np.nan, z)
     if filled:
         ax.contourf(gx, gy, z, levels=lv, cmap="viridis", alpha=0.85, extend="both")
     ax.contour(gx, gy, z, levels=lv, colors="k", linewidths=0.3, alpha=0.5)
+    if bad.any():
+        ax.contourf(gx, gy, bad.astype(np.float64), levels=[0.5, 1.5], colors="none",
+                    hatches=[NONFINITE_HATCH])
+        ax.fill([], [], facecolor="none", edgecolor="0.2", hatch=NONFINITE_HATCH,
+                label=f"f not finite ({bad.mean():.1%} of the box)")
     ax.set_xlim(*xr)
     ax.set_ylim(*yr)
+
+
+def clip_path_to_box(path: np.ndarray, xr: tuple[float, float], yr: tuple[float, float]
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The part of a 2-D path inside the box, and where it left the box.
+
+    Each segment p_k → p_{k+1} is cut to the box (Liang–Barsky: p_k + t·(p_{k+1} − p_k) stays
+    inside for t in [t_in, t_out]); pieces that do not join are separated by a NaN row, so one
+    ``plot`` call draws them. A segment that ends outside (or at a NaN/inf point) leaves the box:
+    its last inside point is an exit.
+
+    Returns:
+        (inside (M, 2) with NaN breaks, exits (E, 2) on the box's edge, exit directions (E, 2)).
+    """
+    p = np.asarray(path, dtype=np.float64)[:, :2]
+    a, b = p[:-1], p[1:]
+    finite_a = np.all(np.isfinite(a), axis=1)
+    finite_b = np.all(np.isfinite(b), axis=1)
+    lo = np.array([xr[0], yr[0]])
+    hi = np.array([xr[1], yr[1]])
+    with np.errstate(all="ignore"):
+        d = np.where(finite_b[:, None], b - a, 0.0)
+        t_in = np.zeros(len(a))
+        t_out = np.where(finite_b, 1.0, 0.0)
+        visible = finite_a & np.all((a >= lo) | (d > 0), axis=1) & np.all((a <= hi) | (d < 0),
+                                                                            axis=1)
+        for axis in range(2):
+            for bound, sign in ((lo[axis], -1.0), (hi[axis], 1.0)):
+                # Crossing t of the line x = bound; entering when moving inward, leaving outward.
+                step = d[:, axis]
+                t = (bound - a[:, axis]) / step
+                moving_out = sign * step > 0
+                moving_in = sign * step < 0
+                t_out = np.where(moving_out, np.minimum(t_out, t), t_out)
+                t_in = np.where(moving_in, np.maximum(t_in, t), t_in)
+        visible &= t_in <= t_out
+    start = a + t_in[:, None] * d
+    end = a + t_out[:, None] * d
+    leaves = visible & ((t_out < 1.0) | ~finite_b)
+    joins_next = np.zeros(len(a), dtype=bool)
+    joins_next[:-1] = visible[:-1] & ~leaves[:-1] & visible[1:] & (t_in[1:] == 0.0)
+    joined_prev = np.zeros(len(a), dtype=bool)
+    joined_prev[1:] = joins_next[:-1]
+    rows = np.stack([start, end, np.full_like(start, np.nan)], axis=1)
+    keep = np.stack([visible & ~joined_prev, visible, visible & ~joins_next], axis=1)
+    inside = rows[keep]
+    if len(p) == 1 and np.all(np.isfinite(p[0])) and np.all((p[0] >= lo) & (p[0] <= hi)):
+        inside = p.copy()
+    # A step to NaN/inf has no direction of its own: show the one of the step before it.
+    direction = d.copy()
+    stalled = np.flatnonzero(~finite_b & visible)
+    direction[stalled] = np.where(stalled[:, None] > 0, d[np.maximum(stalled - 1, 0)], 0.0)
+    return inside, end[leaves], direction[leaves]
+
+
+def _in_box(point: np.ndarray, xr: tuple[float, float], yr: tuple[float, float]) -> bool:
+    return bool(np.all(np.isfinite(point)) and xr[0] <= point[0] <= xr[1]
+                and yr[0] <= point[1] <= yr[1])
 
 
 def _mark_minima(ax: Any, function: Any, label: bool = True) -> None:
@@ -210,6 +280,9 @@ def contour_trajectories(function: Any, paths: Mapping[str, Any], *,
     """Contour of a 2-D landscape with one coloured path per optimizer, start (○) and end (✕)
     markers, and the known minima as gold stars.
 
+    Paths are cut at the frame: where one leaves it, a triangle in its colour on the edge points
+    the way it went (and a path whose end lies outside gets no ✕).
+
     Args:
         function: a 2-D ``Landscape``.
         paths: ``{label: Trajectories | (R, 2) | (K, R, 2)}``; a label's colour is its
@@ -221,18 +294,30 @@ def contour_trajectories(function: Any, paths: Mapping[str, Any], *,
     fig = new_figure(figsize, dpi)
     ax = fig.add_subplot()
     _draw_contour(ax, function, xr, yr, resolution, levels, log_levels)
+    left = False
     for label, value in paths.items():
         arr = as_paths(value)
         c = color_for(label)
         for k, path in enumerate(arr):
-            ok = np.all(np.isfinite(path[:, :2]), axis=1)
-            p = path[ok, :2]
-            if p.size == 0:
-                continue
-            ax.plot(p[:, 0], p[:, 1], "-", color=c, lw=1.6, alpha=0.95,
-                    label=label if k == 0 else None, zorder=4)
-            ax.plot(p[0, 0], p[0, 1], "o", color=c, markeredgecolor="white", ms=7, zorder=5)
-            ax.plot(p[-1, 0], p[-1, 1], "X", color=c, markeredgecolor="white", ms=9, zorder=5)
+            inside, exits, directions = clip_path_to_box(path[:, :2], xr, yr)
+            p = path[:, :2]
+            if inside.size:
+                ax.plot(inside[:, 0], inside[:, 1], "-", color=c, lw=1.6, alpha=0.95,
+                        label=label if k == 0 else None, zorder=4)
+            if _in_box(p[0], xr, yr):
+                ax.plot(p[0, 0], p[0, 1], "o", color=c, markeredgecolor="white", ms=7, zorder=5)
+            if _in_box(p[-1], xr, yr):
+                ax.plot(p[-1, 0], p[-1, 1], "X", color=c, markeredgecolor="white", ms=9,
+                        zorder=5)
+            for (ex, ey), (dx, dy) in zip(exits, directions):
+                left = True
+                # A triangle marker (3 sides) rotated so its tip points along the step taken.
+                angle = np.degrees(np.arctan2(dy, dx)) - 90.0 if dx or dy else 0.0
+                ax.plot(ex, ey, marker=(3, 0, angle), color=c, markeredgecolor="k", ms=11,
+                        linestyle="none", zorder=6, clip_on=False)
+    if left:
+        ax.plot([], [], marker=(3, 0, -90.0), color="0.6", markeredgecolor="k", ms=9,
+                linestyle="none", label="left the frame here")
     if mark_minima:
         _mark_minima(ax, function)
     ax.set_xlim(*xr)
@@ -401,22 +486,44 @@ def gradient_norms_per_layer(norms: Mapping[str, Sequence[float]], *, title: str
     """Per-layer gradient norms, one line per configuration (activation / init / remedy), log y.
 
     A line falling towards layer 1 is the vanishing gradient; one rising is the exploding one.
+    Every curve has its own colour and marker. A curve that lies on an earlier one (within 12 %
+    at every layer, e.g. clipping that leaves the norms unchanged) is drawn dashed with hollow
+    markers on top of it and says so in the legend, so no curve hides another.
     """
     fig = new_figure(figsize, dpi)
     ax = fig.add_subplot()
+    drawn: list[tuple[str, np.ndarray]] = []
+    palette = _TAB10 + _FALLBACK
     for i, (label, values) in enumerate(norms.items()):
         v = np.asarray(values, dtype=np.float64).ravel()
         layers = np.arange(1, v.size + 1)
         ok = np.isfinite(v) & (v > 0)
-        ax.plot(layers[ok], v[ok], "-o" if i < 10 else "--s", ms=3, lw=1.4, label=str(label),
-                color=_TAB10[i % 10])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logv = np.where(ok, np.log10(np.where(ok, v, 1.0)), np.nan)
+        under = [name for name, other in drawn
+                 if other.shape == logv.shape and np.any(ok)
+                 and np.all(np.isnan(other) == np.isnan(logv))
+                 and np.nanmax(np.abs(other - logv)) < _SAME_CURVE_LOG10]
+        style: dict[str, Any] = dict(color=palette[i % len(palette)],
+                                     marker=_MARKERS[i % len(_MARKERS)], ms=4, lw=1.4)
+        text = str(label)
+        if under:
+            style.update(ls=_ON_TOP_STYLES[(len(under) - 1) % len(_ON_TOP_STYLES)], lw=1.8,
+                         ms=8, markerfacecolor="none", markeredgewidth=1.4, zorder=3)
+            text += f" (on {under[0]})"
+        ax.plot(layers[ok], v[ok], label=text, **style)
+        drawn.append((str(label), logv))
     ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title or "Gradient norm per layer")
     ax.grid(True, which="both", alpha=0.3)
-    if norms:
-        ax.legend(fontsize=7, ncol=2 if len(norms) > 6 else 1)
+    if len(norms) > 6:
+        # Below the axes: inside, a long legend would cover the lowest curves.
+        ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                  borderaxespad=0.0)
+    elif norms:
+        ax.legend(fontsize=7)
     return fig
 
 
@@ -510,10 +617,11 @@ def animate_trajectories(function: Any, paths: Mapping[str, Any], *, frames: int
     def update(n: int) -> list[Any]:
         out = []
         for line, head, path in lines:
-            p = path[:n]
-            p = p[np.all(np.isfinite(p), axis=1)]
-            line.set_data(p[:, 0], p[:, 1])
-            head.set_data(p[-1:, 0], p[-1:, 1])
+            # Cut at the frame as in contour_trajectories; the head shows the last point inside.
+            inside, _, _ = clip_path_to_box(path[:n], xr, yr)
+            line.set_data(inside[:, 0], inside[:, 1])
+            last = inside[np.all(np.isfinite(inside), axis=1)][-1:]
+            head.set_data(last[:, 0], last[:, 1])
             out += [line, head]
         return out
 

@@ -13,7 +13,11 @@ Saving is atomic: the files go to a fresh sibling directory, are fsynced, and th
 swapped in by rename; the previous checkpoint is moved aside to ``<dir>.prev`` first and deleted
 only once the new one is in place. A crash at any point leaves a complete checkpoint at ``<dir>``
 or (in the instant between the two renames) at ``<dir>.prev``, which ``load_checkpoint`` falls back
-to. Loading checks every file and raises :class:`CheckpointError` naming the file and the problem.
+to. A save killed before its swap leaves its ``.<dir>.tmp-<pid>-*`` folder behind; the next save or
+load of that checkpoint deletes such folders whose process is gone. Files and folders get the
+permissions the user's umask gives any other output. Loading checks every file, and resuming checks
+that the weights' dtypes and the optimizer tensors' shapes fit, raising :class:`CheckpointError`
+naming the file and the problem.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,16 +36,20 @@ from typing import Any
 
 import numpy as np
 
+from .._fileio import default_mode
 from ..autograd.tensor import Tensor
 
 __all__ = ["Checkpoint", "CheckpointError", "load_checkpoint", "save_checkpoint",
-           "load_model_weights", "optimizer_from_saved", "optimizer_to_saved"]
+           "load_model_weights", "load_optimizer_state", "optimizer_from_saved",
+           "optimizer_to_saved", "remove_stale_temporaries"]
 
 FORMAT = "descentlab-checkpoint"
 VERSION = 1
 MODEL_FILE = "model.safetensors"
 OPTIMIZER_FILE = "optimizer.safetensors"
 STATE_FILE = "state.json"
+_CHECKPOINT_FILES = (MODEL_FILE, OPTIMIZER_FILE, STATE_FILE)
+_SAVING: set[Path] = set()  # temporary folders of saves running in this process
 
 
 class CheckpointError(RuntimeError):
@@ -174,11 +184,66 @@ def _write_safetensors(path: Path, tensors: Mapping[str, np.ndarray]) -> None:
     arrays = {k: v if v.flags.c_contiguous else v.copy(order="C") for k, v in tensors.items()}
     # "format": "pt" is what PyTorch-side tooling (transformers, safe_open) expects to find.
     save_file(arrays, str(path), metadata={"format": "pt"})
+    os.chmod(path, default_mode())
 
 
 def _write_json(path: Path, obj: Any) -> None:
     # allow_nan: a best loss of inf (nothing seen yet) is a legitimate value to save.
     path.write_text(json.dumps(obj, indent=1, allow_nan=True) + "\n", encoding="utf-8")
+    os.chmod(path, default_mode())
+
+
+def _temp_prefix(final: Path) -> str:
+    return f".{final.name}.tmp-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    except OSError:
+        return False
+    return True
+
+
+def remove_stale_temporaries(directory: str | os.PathLike) -> list[Path]:
+    """Delete the temporary folders that killed saves of this checkpoint left beside it.
+
+    A save writes into ``.<name>.tmp-<pid>-<random>`` and renames it into place; a process killed
+    before the rename leaves the folder. One is stale when its process no longer runs, or when it
+    is this process's own but no save of ours is writing it. A folder in the older
+    ``.<name>.tmp-<random>`` form, with no process id, is stale after an hour.
+
+    Returns:
+        the folders deleted.
+    """
+    final = Path(directory)
+    prefix = _temp_prefix(final)
+    pattern = re.compile(re.escape(prefix) + r"(?:(\d+)-)?[^/]*$")
+    removed = []
+    try:
+        candidates = [p for p in final.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for p in candidates:
+        m = pattern.match(p.name)
+        if not m or not p.is_dir() or p.is_symlink():
+            continue
+        if m.group(1) is not None:
+            pid = int(m.group(1))
+            stale = p not in _SAVING if pid == os.getpid() else not _pid_alive(pid)
+        else:
+            try:
+                stale = time.time() - p.stat().st_mtime > 3600
+            except OSError:
+                continue
+        if stale:
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
 
 
 def save_checkpoint(directory: str | os.PathLike, model_state: Mapping[str, Any],
@@ -197,12 +262,32 @@ def save_checkpoint(directory: str | os.PathLike, model_state: Mapping[str, Any]
         the checkpoint directory as a ``Path``.
     """
     final = Path(directory)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists() and not final.is_dir():
+        raise CheckpointError(final, "is a file, but a checkpoint is a directory",
+                              "choose another checkpoint path (or move the file away)")
+    if final.is_dir():
+        # The save replaces the whole directory: never one that holds anything else.
+        others = sorted(p.name for p in final.iterdir() if p.name not in _CHECKPOINT_FILES)
+        if others:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise CheckpointError(final, f"is a directory holding other files ({shown}); saving "
+                                  "replaces the whole directory",
+                                  "choose a path of its own for the checkpoint, e.g. "
+                                  f"{final / 'checkpoint'}")
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise CheckpointError(final, f"cannot be created: a file is in the way on "
+                              f"{str(final.parent)!r}", "choose another checkpoint path") from None
+    remove_stale_temporaries(final)
     model_arrays = {k: np.asarray(v._data if isinstance(v, Tensor) else v)
                     for k, v in model_state.items()}
     doc: dict[str, Any] = {"format": FORMAT, "version": VERSION}
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f"{_temp_prefix(final)}{os.getpid()}-", dir=final.parent))
+    _SAVING.add(tmp)
     try:
+        # mkdtemp makes a 0700 folder; a checkpoint is an output like any other.
+        os.chmod(tmp, default_mode(directory=True))
         files = {MODEL_FILE: model_arrays}
         if optimizer_state is not None:
             files[OPTIMIZER_FILE], doc["optimizer"] = optimizer_to_saved(optimizer_state)
@@ -219,6 +304,8 @@ def save_checkpoint(directory: str | os.PathLike, model_state: Mapping[str, Any]
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        _SAVING.discard(tmp)
     return final
 
 
@@ -236,8 +323,19 @@ def _swap_in(tmp: Path, final: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- reading
+def _not_a_file(path: Path) -> CheckpointError:
+    return CheckpointError(path, "is a directory where a file should be",
+                           "the checkpoint is damaged; remove that directory and use another "
+                           "checkpoint")
+
+
 def _resolve(directory: Path) -> Path:
+    if directory.exists() and not directory.is_dir():
+        raise CheckpointError(directory, "is a file, but a checkpoint is a directory",
+                              "point to the directory the run saved (e.g. runs/<name>/checkpoint)")
     if (directory / STATE_FILE).exists():
+        if not (directory / STATE_FILE).is_file():
+            raise _not_a_file(directory / STATE_FILE)
         return directory
     prev = directory.with_name(directory.name + ".prev")
     if not directory.exists() and (prev / STATE_FILE).exists():
@@ -256,6 +354,8 @@ def _read_safetensors(path: Path, expected_sha: str | None) -> dict[str, np.ndar
 
     if not path.exists():
         raise CheckpointError(path, "missing", "the checkpoint is incomplete; use another one")
+    if not path.is_file():
+        raise _not_a_file(path)
     if expected_sha is not None and _sha256(path) != expected_sha:
         raise CheckpointError(path, "contents do not match the SHA-256 recorded in "
                               f"{STATE_FILE} (corrupt or truncated)",
@@ -274,6 +374,7 @@ def load_checkpoint(directory: str | os.PathLike) -> Checkpoint:
         CheckpointError: naming the file and what is wrong with it (missing, not JSON, wrong
             format, checksum mismatch, unreadable safetensors).
     """
+    remove_stale_temporaries(directory)
     path = _resolve(Path(directory))
     state_path = path / STATE_FILE
     try:
@@ -296,7 +397,26 @@ def load_checkpoint(directory: str | os.PathLike) -> Checkpoint:
         optimizer = optimizer_from_saved(tensors, doc.pop("optimizer"))
     for key in ("format", "version"):
         doc.pop(key)
-    return Checkpoint(path=path, model=model, optimizer=optimizer, state=_decode(doc))
+    state = _decode(doc)
+    _check_trainer_state(state.get("trainer"), state_path)
+    return Checkpoint(path=path, model=model, optimizer=optimizer, state=state)
+
+
+def _check_trainer_state(trainer: Any, source: Path) -> None:
+    """Refuse training counters no run can have written (an edited or damaged state.json)."""
+    if trainer is None:
+        return
+    if not isinstance(trainer, dict):
+        raise CheckpointError(source, f"'trainer' is a {type(trainer).__name__}, not a mapping",
+                              "the file was edited or damaged; use another checkpoint")
+    for key in ("epoch", "step"):
+        value = trainer.get(key)
+        if type(value) is not int or value < 0:
+            raise CheckpointError(source, f"trainer {key} is {value!r}; it must be a whole number "
+                                  ">= 0", "the file was edited or damaged; use another checkpoint")
+    if not isinstance(trainer.get("history", []), list):
+        raise CheckpointError(source, "trainer history is not a list",
+                              "the file was edited or damaged; use another checkpoint")
 
 
 def load_model_weights(model: Any, weights: Mapping[str, np.ndarray],
@@ -315,12 +435,50 @@ def load_model_weights(model: Any, weights: Mapping[str, np.ndarray],
         problems.append(f"unexpected keys {unexpected}")
     if shapes:
         problems.append("shape mismatch: " + ", ".join(shapes))
+    dtypes = [f"{k} {weights[k].dtype} vs model {np.dtype(own[k].dtype)}" for k in own
+              if k in weights and weights[k].dtype != own[k].dtype]
+    if dtypes:
+        problems.append("dtype mismatch: " + ", ".join(dtypes))
     if problems:
         raise CheckpointError(source, "does not fit the model (" + "; ".join(problems) + ")",
                               "build the same architecture it was saved from (same --hidden, "
-                              "--activation and dataset)")
+                              "--activation, dataset and dtype)")
     for key, arr in weights.items():
         if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
             raise CheckpointError(source, f"weight {key} holds NaN/Inf",
                                   "use an earlier checkpoint")
     model.load_state_dict(weights)
+
+
+def load_optimizer_state(optimizer: Any, saved: Mapping[str, Any],
+                         source: str | os.PathLike, per_parameter: bool = True) -> None:
+    """``optimizer.load_state_dict(saved)`` after checking that every saved tensor fits its
+    parameter (same shape, a floating dtype for floating state), raising :class:`CheckpointError`
+    naming ``source`` (the optimizer file) and the tensor otherwise. ``per_parameter=False`` is
+    for the closure-driven methods (L-BFGS, BFGS, Newton), whose state lives on the flattened
+    parameters: only the dtype check applies."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    saved_ids = [i for group in saved.get("param_groups", []) for i in group.get("params", [])]
+    by_index = dict(zip(saved_ids, params))
+    problems = []
+    for index, pstate in saved.get("state", {}).items():
+        param = by_index.get(int(index))
+        if param is None:
+            continue  # load_state_dict names it below
+        for name, value in pstate.items():
+            arr = _array(value)
+            if arr is None or name == "step":
+                continue
+            if per_parameter and tuple(arr.shape) != tuple(param.shape):
+                problems.append(f"state.{index}.{name} has shape {tuple(arr.shape)} but its "
+                                f"parameter has {tuple(param.shape)}")
+            elif arr.dtype.kind != "f" and np.dtype(param.dtype).kind == "f":
+                problems.append(f"state.{index}.{name} is {arr.dtype}, not a float")
+    if problems:
+        raise CheckpointError(source, "does not fit the optimizer (" + "; ".join(problems) + ")",
+                              "resume with the same model and optimizer it was saved from")
+    try:
+        optimizer.load_state_dict(dict(saved))
+    except (ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(source, f"does not fit the optimizer ({e})", "resume with the same "
+                              "model and optimizer it was saved from") from None

@@ -18,7 +18,14 @@ from ..autograd import dtypes as _dt
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
 from .callbacks import Callback
-from .checkpoint import Checkpoint, load_checkpoint, load_model_weights, save_checkpoint
+from .checkpoint import (
+    OPTIMIZER_FILE,
+    Checkpoint,
+    load_checkpoint,
+    load_model_weights,
+    load_optimizer_state,
+    save_checkpoint,
+)
 from .metrics import History, correct_count
 
 __all__ = ["DivergenceError", "Trainer", "evaluate", "fit", "needs_closure"]
@@ -474,8 +481,10 @@ class Trainer:
         ckpt = load_checkpoint(directory)
         load_model_weights(self.model, ckpt.model, ckpt.path / "model.safetensors")
         if ckpt.optimizer is not None:
-            self.optimizer.load_state_dict(_unpack_closure_state(ckpt.optimizer)
-                                           if self.uses_closure else ckpt.optimizer)
+            state = (_unpack_closure_state(ckpt.optimizer) if self.uses_closure
+                     else ckpt.optimizer)
+            load_optimizer_state(self.optimizer, state, ckpt.path / OPTIMIZER_FILE,
+                                 per_parameter=not self.uses_closure)
         self.load_state_dict(ckpt.state["trainer"])
         self.last_checkpoint, self.last_checkpoint_epoch = ckpt.path, self.epoch
         return ckpt

@@ -151,3 +151,28 @@ def test_registry_idx_dataset(mirror, monkeypatch):
     assert x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
     conv = load_dataset("mnist", root=cache, flatten=False)
     assert conv.input_shape == (1, 28, 28) and conv.in_features == 784
+
+
+@pytest.mark.parametrize("raw, fragment", [
+    # Zero dimensions and one stray byte: read as a 0-d array before.
+    (bytes([0, 0, 0x08, 0]) + b"\x05", "declares 0 dimensions"),
+    (bytes([0, 0, 0x08, 0]), "declares 0 dimensions"),
+    (bytes([0, 0, 0x08, 2]) + b"\x00\x00", "truncated inside its header (6 bytes, its 2 "),
+    # 65536**4 = 2**64 bytes wraps to 0 in int64 and "matched" an empty body before.
+    (bytes([0, 0, 0x08, 4]) + struct.pack(">4I", *[65536] * 4),
+     "declares shape (65536, 65536, 65536, 65536), 18,446,744,073,709,551,616 bytes"),
+    (bytes([0, 0, 0x0E, 2]) + struct.pack(">2I", 2**32 - 1, 2**32 - 1) + b"\x00" * 8,
+     "the header is damaged"),
+])
+def test_damaged_headers_are_refused_before_allocating(raw, fragment):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataFileError) as err:
+            parse_idx(raw, "t10k-images")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert fragment in str(err.value) and "t10k-images" in str(err.value)
+    assert peak < 1 << 20  # nothing of the declared size was allocated

@@ -1,6 +1,7 @@
 """DataLoader semantics: batch counts, drop_last, shuffling, collation, samplers, splits."""
 
 import math
+import re
 from collections import namedtuple
 
 import numpy as np
@@ -229,3 +230,46 @@ def test_matches_torch_counts_and_shapes(n, bs, shuffle, drop_last):
         for (a, b), (ta, tb) in zip(ours, ref, strict=True):
             np.testing.assert_array_equal(a.numpy(), ta.numpy())
             np.testing.assert_array_equal(b.numpy(), tb.numpy())
+
+
+@pytest.mark.parametrize("bad, dtype", [
+    (np.array([["1.0", "2.0"], ["3.0", "x"]]), "<U3"),
+    (np.array([1.0, "a", None], dtype=object), "object"),
+    (np.array([b"ab", b"cd"]), "|S2"),
+])
+def test_tensor_dataset_refuses_arrays_that_are_not_numbers(bad, dtype):
+    with pytest.raises(TypeError, match=f"argument 1 is an array of dtype {re.escape(dtype)}"):
+        TensorDataset(np.zeros((len(bad), 2)), bad)
+
+
+@pytest.mark.parametrize("row, col, value, kind", [(7, 2, np.nan, "NaN"), (0, 0, np.inf, "inf"),
+                                                    (19, 1, -np.inf, "inf")])
+def test_tensor_dataset_names_the_row_and_column_of_non_finite_data(row, col, value, kind):
+    X = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
+    X[row, col] = value
+    with pytest.raises(ValueError) as err:
+        TensorDataset(X, np.zeros(20, dtype=np.int64))
+    msg = str(err.value)
+    assert f"argument 0 has 1 {kind} value(s), the first at row {row}, column {col}" in msg
+    assert "learning rate" not in msg
+    y = np.zeros(20)
+    y[row] = value
+    with pytest.raises(ValueError, match=f"argument 1 has 1 {kind} value\\(s\\), the first at "
+                       f"row {row} "):
+        TensorDataset(np.zeros((20, 3)), y)
+    kept = TensorDataset(X, allow_nonfinite=True)  # opt-out for data the model masks itself
+    assert np.isnan(kept.tensors[0].numpy()).sum() == (1 if kind == "NaN" else 0)
+
+
+def test_nan_data_is_reported_before_training_not_as_divergence():
+    from descentlab import nn, optim
+    from descentlab.train import fit
+
+    X = np.random.default_rng(1).normal(size=(64, 2))
+    X[40, 1] = np.nan
+    with pytest.raises(ValueError, match="row 40, column 1") as err:
+        model = nn.Linear(2, 2)
+        loader = DataLoader(TensorDataset(X, np.zeros(64, dtype=np.int64)), batch_size=16)
+        fit(model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), loader, 1,
+            verbose="none")
+    assert "diverged" not in str(err.value)

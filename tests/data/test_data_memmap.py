@@ -77,3 +77,19 @@ def test_errors(tmp_path):
         NpyDataset(tmp_path / "bad.npy")
     with pytest.raises(ValueError, match="one per file"):
         NpyDataset(tmp_path / "a.npy", dtypes=(None, None))
+
+
+def test_nan_rows_are_named_with_file_row_and_column_when_read(tmp_path):
+    X = np.arange(30, dtype=np.float64).reshape(10, 3)
+    X[6, 2] = np.nan
+    np.save(tmp_path / "x.npy", X)
+    np.save(tmp_path / "s.npy", np.array(["a"] * 10))
+    ds = NpyDataset(tmp_path / "x.npy")
+    ds.get_batch(np.array([0, 5, 9]))  # rows without NaN read fine
+    with pytest.raises(ValueError, match="x.npy' has 1 NaN value\\(s\\), the first at row 6, "
+                       "column 2"):
+        ds.get_batch(np.array([9, 6, 1]))
+    with pytest.raises(ValueError, match="row 6, column 2"):
+        ds[6]
+    with pytest.raises(TypeError, match="s.npy' holds dtype <U1, not numbers"):
+        NpyDataset(tmp_path / "s.npy")

@@ -139,3 +139,21 @@ def test_saddle_escape_gd_stalls_while_momentum_adam_and_noise_escape():
     # t > ln(1/ε)/ln(1 + 2α) ≈ 1163 steps at α = 0.01, ε = 1e-10.
     gd = A.saddle_escape(steps=1300, runs={"gd": {"optimizer": "gd", "lr": 0.01}})
     assert gd.steps_to_escape["gd"] == int(np.ceil(np.log(1e10) / np.log(1.02)))
+
+
+@pytest.mark.parametrize("formula, lam_max, start", [
+    ("x**2", 2.0, [1.0]), ("3*x**2 + y**2", 6.0, [2.0, 0.0]),
+    ("0.5*x1**2 + 2*x2**2 + 4*x3**2", 8.0, [0.0, 0.0, 1.5])])
+def test_refined_sweep_closes_on_two_over_l_for_quadratics(formula, lam_max, start):
+    from descentlab.lab.formula import parse_function
+
+    # GD on a quadratic multiplies each eigen-component by 1 − αλ: from a start on the stiffest
+    # axis the gap grows at every step iff α > 2/λmax (a finite run decides it exactly).
+    f = parse_function(formula)
+    sw = A.lr_sweep(f, [0.01, 0.6 * 2 / lam_max, 1.9 * 2 / lam_max], start=start, steps=60,
+                    refine=25)
+    bound = 2.0 / lam_max
+    assert sw.largest_stable_lr <= bound * (1 + 1e-9)
+    assert sw.smallest_diverging_lr >= bound * (1 - 1e-9)
+    assert sw.smallest_diverging_lr - sw.largest_stable_lr < 1e-6 * bound
+    assert sw.refine_steps == 25 and len(sw.trajectories) == 3  # the grid's runs only

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
@@ -68,3 +69,32 @@ def test_full_gallery_under_three_minutes(tmp_path):
     assert len(report.outcomes) == len(G.LESSONS)
     _check_index(tmp_path, report)
     assert seconds < 180, seconds
+
+
+def _visible_pixels(fig, color, tol=12):
+    """Pixels of the axes drawn in ``color`` (legend removed, so only the curves count)."""
+    from matplotlib import colors as mcolors
+
+    for ax in fig.axes:
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    fig.canvas.draw()
+    img = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+    rgb = np.array(mcolors.to_rgb(color)) * 255
+    return int((np.abs(img - rgb).max(axis=-1) <= tol).sum())
+
+
+def test_every_curve_of_the_vanishing_gradient_picture_is_visible():
+    from descentlab.lab.gallery import lesson_vanishing_gradients
+
+    res = lesson_vanishing_gradients()
+    fig = res.figures["vanishing_gradients"]
+    lines = [ln for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) > 1]
+    assert len(lines) == 10
+    styles = [(ln.get_color(), ln.get_marker(), ln.get_linestyle()) for ln in lines]
+    assert len(set(styles)) == len(styles)
+    colors = [ln.get_color() for ln in lines]
+    assert len(set(colors)) == len(colors)  # so pixels can be told apart below
+    counts = {ln.get_label(): _visible_pixels(fig, ln.get_color()) for ln in lines}
+    hidden = {k: v for k, v in counts.items() if v < 60}
+    assert not hidden, counts

@@ -154,3 +154,222 @@ def test_non_json_state_is_refused_without_pickle(tmp_path):
     with pytest.raises(TypeError, match="cannot be saved without pickle"):
         save_checkpoint(tmp_path / "c", mlp().state_dict(), state={"f": object()})
     assert not any(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------ issue 11: damaged or edited
+def _rewrite(path, name, change):
+    """Rewrite one safetensors file of a checkpoint with ``change(arrays)`` applied, and record
+    its new SHA-256 in state.json (as an edited but self-consistent checkpoint would be)."""
+    import hashlib
+
+    from safetensors.numpy import load_file, save_file
+
+    arrays = load_file(str(path / name))
+    change(arrays)
+    save_file(arrays, str(path / name), metadata={"format": "pt"})
+    doc = json.loads((path / "state.json").read_text())
+    doc["files"][name] = hashlib.sha256((path / name).read_bytes()).hexdigest()
+    (path / "state.json").write_text(json.dumps(doc))
+
+
+def _fresh_trainer():
+    model = mlp(seed=1)
+    return Trainer(model, optim.Adam(model.parameters(), lr=0.01, betas=(0.8, 0.9)),
+                   nn.CrossEntropyLoss(), verbose="none")
+
+
+@pytest.mark.parametrize("name", ["state.json", "model.safetensors", "optimizer.safetensors"])
+def test_a_directory_where_a_file_should_be_is_named(tmp_path, name):
+    _, path = _trained(tmp_path)
+    (path / name).unlink()
+    (path / name).mkdir()
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    assert f"{name}: is a directory where a file should be" in str(err.value)
+
+
+def test_a_file_where_the_checkpoint_directory_should_be(tmp_path):
+    (tmp_path / "ckpt").write_text("my notes")
+    with pytest.raises(CheckpointError, match="ckpt: is a file, but a checkpoint is a directory"):
+        load_checkpoint(tmp_path / "ckpt")
+    with pytest.raises(CheckpointError, match="ckpt: is a file, but a checkpoint is a directory"):
+        save_checkpoint(tmp_path / "ckpt", mlp().state_dict())
+    assert (tmp_path / "ckpt").read_text() == "my notes"  # the user's file is untouched
+    with pytest.raises(CheckpointError, match="a file is in the way"):
+        save_checkpoint(tmp_path / "ckpt" / "inner", mlp().state_dict())
+
+
+def test_wrong_shape_optimizer_tensor_names_the_file_and_tensor(tmp_path):
+    _, path = _trained(tmp_path)
+
+    def shrink(arrays):
+        arrays["state.0.exp_avg"] = arrays["state.0.exp_avg"][:3].copy()
+
+    _rewrite(path, "optimizer.safetensors", shrink)
+    with pytest.raises(CheckpointError) as err:
+        _fresh_trainer().load_checkpoint(path)
+    msg = str(err.value)
+    assert "optimizer.safetensors: does not fit the optimizer" in msg
+    assert "state.0.exp_avg has shape (3, 2) but its parameter has (8, 2)" in msg
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float64])
+def test_weights_of_another_dtype_are_refused_on_resume(tmp_path, dtype):
+    _, path = _trained(tmp_path)
+
+    def recast(arrays):
+        arrays["0.weight"] = arrays["0.weight"].astype(dtype)
+
+    _rewrite(path, "model.safetensors", recast)
+    trainer = _fresh_trainer()
+    before = weights(trainer.model)
+    with pytest.raises(CheckpointError) as err:
+        trainer.load_checkpoint(path)
+    assert (f"model.safetensors: does not fit the model (dtype mismatch: 0.weight "
+            f"{np.dtype(dtype)} vs model float32)") in str(err.value)
+    for k, v in weights(trainer.model).items():
+        np.testing.assert_array_equal(v, before[k])  # nothing half-loaded
+
+
+@pytest.mark.parametrize("key, value", [("epoch", -5), ("step", -1), ("epoch", 2.5),
+                                        ("epoch", True), ("step", "3")])
+def test_impossible_training_counters_are_refused(tmp_path, key, value):
+    _, path = _trained(tmp_path)
+    doc = json.loads((path / "state.json").read_text())
+    doc["trainer"][key] = value
+    (path / "state.json").write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    assert f"state.json: trainer {key} is {value!r}; it must be a whole number >= 0" in str(
+        err.value)
+
+
+_SAVE_FOREVER = """
+import sys, numpy as np
+from descentlab.train import checkpoint as c
+rng = np.random.default_rng(0)
+weights = {f"w{i}": rng.normal(size=(256, 256)).astype(np.float32) for i in range(8)}
+hang = sys.argv[2] == "hang"
+if hang:
+    def stop_in_the_middle(path, obj):
+        print("inside", flush=True)
+        import time
+        time.sleep(60)
+    c._write_json = stop_in_the_middle
+print("ready", flush=True)
+while True:
+    c.save_checkpoint(sys.argv[1], weights, state={"trainer": {"epoch": 1, "step": 1}})
+"""
+
+
+def _kill_mid_save(path, mode, delay):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", _SAVE_FOREVER, str(path), mode],
+                            stdout=subprocess.PIPE, text=True, env={**os.environ})
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        if mode == "hang":
+            assert proc.stdout.readline().strip() == "inside"
+        time.sleep(delay)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+
+
+def test_temporary_folders_of_killed_saves_are_cleaned_on_the_next_save_or_load(tmp_path):
+    import random
+
+    path = tmp_path / "ckpt"
+    save_checkpoint(path, mlp().state_dict())
+
+    def leftovers():
+        return sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".ckpt.tmp-"))
+
+    # A kill -9 while the save is certainly in progress leaves its folder behind ...
+    _kill_mid_save(path, "hang", 0.0)
+    assert len(leftovers()) == 1
+    load_checkpoint(path)  # ... and the next load removes it.
+    assert leftovers() == []
+    # Kills at random moments of a save loop: whatever is left, the next save cleans it and the
+    # checkpoint on disk is always complete.
+    rng = random.Random(0)
+    for _ in range(3):
+        _kill_mid_save(path, "loop", rng.uniform(0.05, 0.4))
+        ckpt = load_checkpoint(path)
+        assert leftovers() == []
+        assert sorted(ckpt.model) == ["0.bias", "0.weight", "2.bias", "2.weight"] or \
+            sorted(ckpt.model) == [f"w{k}" for k in range(8)]
+        save_checkpoint(path, mlp().state_dict())
+        assert leftovers() == []
+
+
+def test_a_live_save_of_another_process_is_left_alone(tmp_path):
+    import os
+
+    live = tmp_path / f".ckpt.tmp-{os.getppid()}-abc"  # our parent process: certainly alive
+    live.mkdir()
+    save_checkpoint(tmp_path / "ckpt", mlp().state_dict())
+    assert live.is_dir()
+
+
+_UMASK_SAVE = """
+import os, sys
+os.umask(int(sys.argv[2], 8))
+from descentlab.train import save_checkpoint
+from descentlab import nn
+p = save_checkpoint(sys.argv[1], nn.Linear(2, 2).state_dict(),
+                    state={"trainer": {"epoch": 0, "step": 0}})
+open(os.path.join(sys.argv[1] + "-plain.txt"), "w").close()
+os.mkdir(sys.argv[1] + "-plain-dir")
+"""
+
+
+@pytest.mark.parametrize("umask", ["022", "027"])
+def test_checkpoint_files_follow_the_users_umask(tmp_path, umask):
+    import stat
+    import subprocess
+    import sys
+
+    path = tmp_path / "ckpt"
+    subprocess.run([sys.executable, "-c", _UMASK_SAVE, str(path), umask], check=True,
+                   timeout=60)
+    # The oracle: what a plain open() and mkdir() gave under the same umask in that process.
+    file_mode = stat.S_IMODE((tmp_path / "ckpt-plain.txt").stat().st_mode)
+    dir_mode = stat.S_IMODE((tmp_path / "ckpt-plain-dir").stat().st_mode)
+    assert file_mode == 0o666 & ~int(umask, 8)
+    assert stat.S_IMODE(path.stat().st_mode) == dir_mode
+    for f in path.iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == file_mode, f.name
+
+
+def test_saving_never_replaces_a_directory_holding_other_files(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "notes.txt").write_text("keep me")
+    with pytest.raises(CheckpointError, match=r"results: is a directory holding other files "
+                                              r"\(notes\.txt\)"):
+        save_checkpoint(tmp_path / "results", mlp().state_dict())
+    assert (tmp_path / "results" / "notes.txt").read_text() == "keep me"
+    (tmp_path / "empty").mkdir()
+    save_checkpoint(tmp_path / "empty", mlp().state_dict())  # an empty folder is fine
+    save_checkpoint(tmp_path / "empty", mlp().state_dict())  # and so is a checkpoint
+    assert load_checkpoint(tmp_path / "empty").model
+
+
+def test_this_process_own_running_save_is_not_taken_for_stale(tmp_path, monkeypatch):
+    seen = {}
+
+    def peek(path, obj):
+        # In the middle of a save: a cleanup now must keep the folder being written.
+        seen["removed"] = ckpt_mod.remove_stale_temporaries(tmp_path / "ckpt")
+        path.write_text(json.dumps(obj))
+
+    monkeypatch.setattr(ckpt_mod, "_write_json", peek)
+    save_checkpoint(tmp_path / "ckpt", mlp().state_dict())
+    assert seen["removed"] == []
+    assert load_checkpoint(tmp_path / "ckpt").model
