@@ -26,7 +26,7 @@ __all__ = ["COMMAND_MODULES", "UsageError", "build_parser", "main"]
 
 #: Modules whose ``register(subparsers)`` adds subcommands, after this module's own (train,
 #: compare). The lab adds its ``lab`` and ``gallery`` commands by listing its module here.
-COMMAND_MODULES: tuple[str, ...] = ("descentlab.lab.cli",)
+COMMAND_MODULES: tuple[str, ...] = ("descentlab.lab.cli", "descentlab.web.cli")
 
 
 class UsageError(Exception):
