@@ -50,7 +50,8 @@ class Landscape(_Strict):
     @model_validator(mode="after")
     def _one_source(self) -> "Landscape":
         if (self.function is None) == (self.formula is None):
-            raise ValueError("give exactly one of 'function' (a lab function name) or 'formula'")
+            raise ValueError("function: give exactly one of 'function' (a lab function name) "
+                             "or 'formula'")
         return self
 
 
@@ -90,7 +91,7 @@ class BasinsRequest(Landscape):
     @model_validator(mode="after")
     def _bounded(self) -> "BasinsRequest":
         if self.n * self.n * self.steps > MAX_BASIN_WORK:
-            raise ValueError(f"n²·steps = {self.n * self.n * self.steps:,} exceeds "
+            raise ValueError(f"n: n²·steps = {self.n * self.n * self.steps:,} exceeds "
                              f"{MAX_BASIN_WORK:,}; lower n or steps")
         return self
 
@@ -106,7 +107,7 @@ class SweepRequest(Landscape):
     @model_validator(mode="after")
     def _ordered(self) -> "SweepRequest":
         if not self.lr_min < self.lr_max:
-            raise ValueError(f"lr_min ({self.lr_min}) must be below lr_max ({self.lr_max})")
+            raise ValueError(f"lr_min: lr_min ({self.lr_min}) must be below lr_max ({self.lr_max})")
         return self
 
 

@@ -1,0 +1,78 @@
+"""lab.race: the racers against torch.optim step for step, the verdicts against closed forms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from descentlab.lab import get_function
+from descentlab.lab.race import RACE_OPTIMIZERS, hyperparameter_defaults, race
+
+torch = pytest.importorskip("torch", reason="torch is the oracle for the optimizer paths")
+
+
+def _torch_path(make, start, steps, closure_based=False):
+    p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    opt = make([p])
+    path = [p.detach().numpy().copy()]
+
+    def closure():
+        opt.zero_grad()
+        x, y = p[0], p[1]
+        loss = (1 - x) ** 2 + 100 * (y - x * x) ** 2
+        loss.backward()
+        return loss
+
+    for _ in range(steps):
+        if closure_based:
+            opt.step(closure)
+        else:
+            closure()
+            opt.step()
+        path.append(p.detach().numpy().copy())
+    return np.array(path)
+
+
+def test_lbfgs_racer_is_torch_lbfgs_one_iteration_per_step():
+    f = get_function("rosenbrock")
+    (run,) = race(f, [-1.2, 1.0], [("lbfgs", {})], 25)
+    expected = _torch_path(lambda ps: torch.optim.LBFGS(
+        ps, lr=1, max_iter=1, max_eval=25, tolerance_change=0.0,
+        line_search_fn="strong_wolfe"), [-1.2, 1.0], 25, closure_based=True)
+    np.testing.assert_allclose(run.positions, expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,hyper,make", [
+    ("adam", {"lr": 0.05}, lambda ps: torch.optim.Adam(ps, lr=0.05)),
+    ("nesterov", {"lr": 1e-4}, lambda ps: torch.optim.SGD(ps, lr=1e-4, momentum=0.9,
+                                                          nesterov=True)),
+    ("rmsprop", {"lr": 0.01}, lambda ps: torch.optim.RMSprop(ps, lr=0.01)),
+])
+def test_first_order_racers_match_torch(name, hyper, make):
+    f = get_function("rosenbrock")
+    (run,) = race(f, [-1.2, 1.0], [(name, hyper)], 50)
+    np.testing.assert_allclose(run.positions, _torch_path(make, [-1.2, 1.0], 50), rtol=1e-9,
+                               atol=1e-12)
+
+
+def test_verdicts_and_divergence_cut():
+    f = get_function("quadratic_bowl")
+    newton, gd_div, nr = race(f, [1.0, 2.0], [("newton", {}), ("gd", {"lr": 1.5}),
+                                              ("newton_cg", {})], 100, divergence_radius=1e3)
+    assert newton.verdict == "converged" and newton.steps_to_converge == 1
+    # |1 − 2·1.5| = 2 per step: ‖x‖ = 2^k·√5 passes 1e3 at k = 9, and the path stops there.
+    assert gd_div.verdict == "diverged" and len(gd_div.positions) == 10
+    assert nr.verdict == "converged"
+    assert set(hyperparameter_defaults("adamw")) >= {"lr", "beta1", "beta2", "eps",
+                                                     "weight_decay"}
+    assert len(RACE_OPTIMIZERS) == 17
+
+
+def test_bad_racers_are_named():
+    f = get_function("booth")
+    with pytest.raises(ValueError, match="unknown optimizer 'adamz'"):
+        race(f, [0, 0], [("adamz", {})])
+    with pytest.raises(ValueError, match="lbfgs takes lr"):
+        race(f, [0, 0], [("lbfgs", {"momentum": 0.9})])
+    with pytest.raises(ValueError, match="start must have 2"):
+        race(f, [0, 0, 0], [("gd", {})])

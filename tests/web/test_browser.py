@@ -1,0 +1,137 @@
+"""The playground in a real headless Chromium (Playwright's sync API): race, train, URL state.
+
+Screenshots go to tests/artifacts/ (kept by CI as artefacts, ignored by git).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web extra (fastapi) is not installed")
+uvicorn = pytest.importorskip("uvicorn", reason="the web extra (uvicorn) is not installed")
+sync_api = pytest.importorskip("playwright.sync_api",
+                               reason="the playwright package is not installed")
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium"),
+                             shutil.which("chromium-browser")) if p and Path(p).exists()), None)
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium found (/usr/bin/chromium); install it with "
+    "'apt-get install chromium' to run the browser tests")
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    from descentlab.web.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started:
+        assert time.time() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture()
+def page(tmp_path):
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, args=FLAGS, headless=True,
+            viewport={"width": 1500, "height": 1150})
+        pg = browser.new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.errors = errors
+        yield pg
+        browser.close()
+    assert not errors, errors
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+
+
+def test_race_draws_both_trajectories(page, server_url):
+    ARTIFACTS.mkdir(exist_ok=True)
+    _open(page, server_url + "#fn=himmelblau&sx=-0.5&sy=0.5&steps=200&speed=50"
+          "&racers=name:gd,lr:0.01;name:adam,lr:0.1")
+    page.click("#race-run")
+    page.wait_for_function("window.playground.race.runs.length === 2 && "
+                           "!window.playground.race.playing", timeout=30_000)
+    runs = page.evaluate("window.playground.race.runs.map(r => [r.optimizer, r.path.length, "
+                         "r.verdict])")
+    assert [r[0] for r in runs] == ["gd", "adam"] and all(r[1] == 201 for r in runs)
+    # Both paths are on the canvas: count pixels in each racer's colour.
+    counts = page.evaluate("""() => {
+        const d = document.getElementById('landscape').getContext('2d')
+            .getImageData(0, 0, 420, 420).data;
+        const near = (i, c) => Math.abs(d[i] - c[0]) + Math.abs(d[i + 1] - c[1])
+            + Math.abs(d[i + 2] - c[2]) < 40;
+        const cols = [[0xe6, 0x19, 0x4b], [0x3c, 0xb4, 0x4b]];
+        const n = [0, 0];
+        for (let i = 0; i < d.length; i += 4) cols.forEach((c, k) => { if (near(i, c)) n[k]++; });
+        return n; }""")
+    assert counts[0] > 30 and counts[1] > 30, counts
+    rows = page.locator("#readout tbody tr")
+    assert rows.count() == 2
+    for k, (_, _, verdict) in enumerate(runs):
+        label = page.evaluate(f"I18N.en[{verdict!r}]")
+        assert rows.nth(k).inner_text().split("\t")[-1] == label
+    page.screenshot(path=str(ARTIFACTS / "race.png"), full_page=True)
+
+
+def test_spiral_network_learns(page, server_url):
+    ARTIFACTS.mkdir(exist_ok=True)
+    _open(page, server_url + "#ds=spiral&feats=x,y,sinx,siny&layers=8,8&act=tanh&opt=adam"
+          "&lr=0.03&batch=10&test=1&fn=rosenbrock&racers=name:adam,lr:0.05;name:newton")
+    page.click("#race-run")
+    page.click("#net-play")
+    page.wait_for_function("(window.playground.net.frame.last.test_accuracy || 0) > 0.9",
+                           timeout=60_000)
+    page.click("#net-play")  # pause
+    page.wait_for_function("!window.playground.net.playing", timeout=10_000)
+    acc = page.evaluate("window.playground.net.frame.last.test_accuracy")
+    assert acc > 0.9
+    assert page.locator("#network canvas.node").count() == 4 + 8 + 8 + 1
+    text = page.inner_text("#test-acc")
+    assert text.endswith("%") and float(text.split()[0]) > 90
+    page.screenshot(path=str(ARTIFACTS / "playground.png"), full_page=True)
+
+
+def test_url_keeps_the_state_across_a_reload(page, server_url):
+    _open(page, server_url)
+    page.select_option("#dataset", "xor")
+    page.check("#features input[value='xy']")
+    page.select_option("#lang", "ko")
+    page.fill("#steps", "123")
+    page.dispatch_event("#steps", "change")
+    page.wait_for_function("location.hash.includes('ds=xor') && "
+                           "location.hash.includes('feats=x%2Cy%2Cxy')")
+    url = page.url
+    assert "lang=ko" in url and "steps=123" in url
+    page.goto("about:blank")
+    _open(page, url)
+    assert page.input_value("#dataset") == "xor"
+    assert page.is_checked("#features input[value='xy']")
+    assert page.input_value("#steps") == "123"
+    assert page.inner_text("#net-panel h2") == "신경망 놀이터"
+    assert page.evaluate("window.playground.net.frame.epoch") == 0
+    page.screenshot(path=str(ARTIFACTS / "korean.png"), full_page=True)

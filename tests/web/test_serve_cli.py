@@ -1,0 +1,56 @@
+"""``descentlab serve``: the missing-extra message, argument checks, and a real server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def test_serve_without_the_web_extra_names_it_and_exits_2():
+    # sys.modules[name] = None makes "import fastapi" fail as if it were not installed.
+    code = ("import sys; sys.modules['fastapi'] = None; from descentlab.cli import main; "
+            "sys.exit(main(['serve']))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV,
+                       timeout=60)
+    assert r.returncode == 2
+    assert 'pip install "descentlab[web]"' in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_serve_rejects_a_bad_port():
+    r = subprocess.run([sys.executable, "-m", "descentlab", "serve", "--port", "70000"],
+                       capture_output=True, text=True, env=ENV, timeout=60)
+    assert r.returncode == 2 and "0..65535" in r.stderr
+
+
+def test_serve_binds_loopback_and_answers():
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    pytest.importorskip("uvicorn", reason="the web extra is not installed")
+    proc = subprocess.Popen([sys.executable, "-m", "descentlab", "serve", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("descentlab playground at http://127.0.0.1:"), line
+        url = line.split()[3]
+        deadline = time.time() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(url + "api/meta", timeout=5) as r:
+                    assert r.status == 200 and b"race_optimizers" in r.read()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
