@@ -8,6 +8,11 @@ does not carry, run through ``descentlab.optim.NewtonCG`` / ``LBFGS`` with ``max
 ``step(closure)`` is one iteration, exactly as with ``torch.optim.LBFGS`` (L-BFGS with its strong
 Wolfe line search).
 
+A first-order racer may also carry a learning-rate ``schedule`` ("step", "exponential" or
+"cosine"); the batched runner keeps α fixed, so a scheduled racer runs through its
+``descentlab.optim`` class (same rule, same defaults) with a ``descentlab.optim.lr_scheduler``
+stepped after every update.
+
 Verdict of a run: "converged" (‖∇f‖ < gtol to the end), "diverged" (left the divergence radius or
 turned non-finite), else the lab's path classes (``analysis`` lr sweep): "oscillating",
 "monotone" (still descending when the steps ran out), "too_slow" or "diverging".
@@ -26,10 +31,19 @@ from .functions import Landscape
 from .trajectories import OPTIMIZERS as FIRST_ORDER
 from .trajectories import run_trajectories
 
-__all__ = ["RACE_OPTIMIZERS", "RaceRun", "hyperparameter_defaults", "race"]
+__all__ = ["RACE_OPTIMIZERS", "SCHEDULES", "RaceRun", "hyperparameter_defaults", "race"]
 
 #: Optimizers that run through descentlab.optim's closure-driven classes, one iteration per step.
 CLOSURE_OPTIMIZERS: dict[str, str] = {"newton_cg": "NewtonCG", "lbfgs": "LBFGS"}
+#: Learning-rate schedules a first-order racer accepts (over a run of T steps): "step" halves α
+#: every T/4 steps, "exponential" multiplies it by 0.01^(1/T) per step (α/100 at the end),
+#: "cosine" anneals it to 0 over T.
+SCHEDULES: tuple[str, ...] = ("none", "step", "exponential", "cosine")
+#: The descentlab.optim class of each first-order lab name (its defaults are the lab's).
+_CLASSES: dict[str, str] = {
+    "gd": "SGD", "sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adagrad": "Adagrad",
+    "rmsprop": "RMSprop", "adadelta": "Adadelta", "adam": "Adam", "adamw": "AdamW",
+    "adamax": "Adamax", "nadam": "NAdam", "radam": "RAdam", "lion": "Lion"}
 #: Every optimizer a race accepts: the batched lab ones, then the closure-driven ones.
 RACE_OPTIMIZERS: tuple[str, ...] = (*FIRST_ORDER, "newton", "bfgs", *CLOSURE_OPTIMIZERS)
 
@@ -119,6 +133,53 @@ def _closure_run(function: Landscape, start: np.ndarray, name: str, steps: int,
     return np.array(path)
 
 
+def _scheduler(schedule: str, optimizer: Any, steps: int) -> Any:
+    from ..optim import lr_scheduler
+
+    t = max(steps, 1)
+    if schedule == "step":
+        return lr_scheduler.StepLR(optimizer, step_size=max(1, t // 4), gamma=0.5)
+    if schedule == "exponential":
+        return lr_scheduler.ExponentialLR(optimizer, gamma=0.01 ** (1.0 / t))
+    if schedule == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=t)
+    raise ValueError(f"unknown schedule {schedule!r}; choose from {', '.join(SCHEDULES)}")
+
+
+def _scheduled_run(function: Landscape, start: np.ndarray, name: str, steps: int,
+                   divergence_radius: float, hyper: dict[str, Any], schedule: str) -> np.ndarray:
+    """A first-order racer through its optim class, with ``schedule`` stepped every update."""
+    from .. import optim
+    from ..autograd.creation import tensor
+    from ..nn.parameter import Parameter
+
+    defaults = hyperparameter_defaults(name)
+    unknown = sorted(set(hyper) - set(defaults))
+    if unknown:
+        raise ValueError(f"{name} does not take {', '.join(unknown)}; it takes: "
+                         f"{', '.join(defaults)}")
+    kwargs = {**defaults, **hyper}
+    if "beta1" in kwargs:
+        kwargs["betas"] = (kwargs.pop("beta1"), kwargs.pop("beta2"))
+    if name == "adamw":
+        kwargs.pop("decoupled_weight_decay")  # AdamW is Adam with it switched on
+    p = Parameter(tensor(start, dtype=np.float64))
+    opt = getattr(optim, _CLASSES[name])([p], **kwargs)
+    sched = _scheduler(schedule, opt, steps)
+    path = [start.copy()]
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            opt.zero_grad()
+            function(p).backward()
+            opt.step()
+            sched.step()
+            x = p.detach().numpy().copy()
+            path.append(x)
+            if not (np.all(np.isfinite(x)) and float(x @ x) <= divergence_radius ** 2):
+                break
+    return np.array(path)
+
+
 def race(function: Landscape, start: Sequence[float],
          optimizers: Sequence[tuple[str, dict[str, Any]]], steps: int = 200, *,
          gtol: float = 1e-6, divergence_radius: float = 1e6) -> list[RaceRun]:
@@ -128,7 +189,8 @@ def race(function: Landscape, start: Sequence[float],
         function: a 2-D (or any-d) landscape.
         start: the common start point.
         optimizers: e.g. ``[("adam", {"lr": 0.1}), ("newton", {"damping": 1.0})]``; names from
-            :data:`RACE_OPTIMIZERS`, hyperparameters as :func:`hyperparameter_defaults` lists.
+            :data:`RACE_OPTIMIZERS`, hyperparameters as :func:`hyperparameter_defaults` lists,
+            plus ``schedule`` (one of :data:`SCHEDULES`) for first-order ones.
         steps: iterations per optimizer.
         gtol: ‖∇f‖ below which a run counts as converged.
         divergence_radius: ‖x‖ beyond which a run counts as diverged (and stops).
@@ -144,8 +206,15 @@ def race(function: Landscape, start: Sequence[float],
         key = name.lower()
         if key not in RACE_OPTIMIZERS:
             raise ValueError(f"unknown optimizer {name!r}; valid: {', '.join(RACE_OPTIMIZERS)}")
-        if key in CLOSURE_OPTIMIZERS:
-            path = _closure_run(function, x0, key, steps, divergence_radius, dict(hyper))
+        hyper = dict(hyper)
+        schedule = hyper.pop("schedule", "none")
+        if schedule != "none":
+            if key not in _CLASSES:
+                raise ValueError(f"{key}: a learning-rate schedule applies to first-order "
+                                 f"methods ({', '.join(_CLASSES)}), not to {key}")
+            path = _scheduled_run(function, x0, key, steps, divergence_radius, hyper, schedule)
+        elif key in CLOSURE_OPTIMIZERS:
+            path = _closure_run(function, x0, key, steps, divergence_radius, hyper)
         else:
             run = run_trajectories(function, x0, key, steps, gtol=gtol,
                                    divergence_radius=divergence_radius, **hyper)
@@ -168,6 +237,8 @@ def race(function: Landscape, start: Sequence[float],
             best = min(m.value for m in function.minima) if function.minima else losses.min()
             verdict = _classify_path(path, losses - best, 1e-6)
         defaults = hyperparameter_defaults(key)
+        if schedule != "none":
+            hyper["schedule"] = schedule
         runs.append(RaceRun(key, {**defaults, **hyper}, path, losses, gn, verdict,
                             last_above + 1 if converged else -1))
     return runs

@@ -32,6 +32,7 @@ from ..lab import analysis
 from ..lab.formula import parse_function
 from ..lab.functions import Landscape, function_names, get_function
 from ..lab.race import RACE_OPTIMIZERS, hyperparameter_defaults, race
+from ..lab.trajectories import OPTIMIZERS as FIRST_ORDER
 from ..train.builders import OPTIMIZERS as NET_OPTIMIZERS
 from ..train.playground import (
     HIDDEN_ACTIVATIONS,
@@ -246,7 +247,9 @@ def create_app() -> FastAPI:
         f = _landscape(req)
         specs = [(o.name, o.hyperparameters()) for o in req.optimizers]
         for i, (name, hyper) in enumerate(specs):
-            allowed = hyperparameter_defaults(name)
+            allowed = dict(hyperparameter_defaults(name))
+            if name in FIRST_ORDER:
+                allowed["schedule"] = "none"
             extra = sorted(set(hyper) - set(allowed))
             if extra:
                 raise _BadRequest(f"optimizers.{i}: {name} does not take {', '.join(extra)}; it "
@@ -274,7 +277,7 @@ def create_app() -> FastAPI:
                               "optimizer.name")
         result = await run_in_threadpool(
             analysis.basins_of_attraction, f, spec.name, req.n, req.steps,
-            **spec.hyperparameters())
+            **spec.hyperparameters(schedule=False))
         return {"labels": result.labels.tolist(), "minima": _points(result.minima),
                 "fractions": _finite(result.fractions()), "domain": f.domain}
 
@@ -285,7 +288,7 @@ def create_app() -> FastAPI:
         spec = req.optimizer
         if spec.name in ("newton_cg", "lbfgs"):
             raise _BadRequest(f"optimizer.name: the sweep has no {spec.name}", "optimizer.name")
-        hyper = {k: v for k, v in spec.hyperparameters().items() if k != "lr"}
+        hyper = {k: v for k, v in spec.hyperparameters(schedule=False).items() if k != "lr"}
         lrs = np.geomspace(req.lr_min, req.lr_max, req.count)
         result = await run_in_threadpool(analysis.lr_sweep, f, lrs, req.start, spec.name,
                                          req.steps, **hyper)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ..data.playground import FEATURES
 from ..lab.formula import MAX_LENGTH
 from ..lab.race import RACE_OPTIMIZERS
+from ..lab.race import SCHEDULES as RACE_SCHEDULES
 from ..train.builders import OPTIMIZERS as NET_OPTIMIZERS
 from ..train.playground import (
     HIDDEN_ACTIVATIONS,
@@ -71,9 +72,14 @@ class OptimizerSpec(_Strict):
     eps: float | None = Field(None, gt=0, le=1)
     weight_decay: float | None = Field(None, ge=0, le=10)
     damping: float | None = Field(None, ge=0, le=1e6)
+    schedule: Literal[RACE_SCHEDULES] | None = None  # type: ignore[valid-type]
 
-    def hyperparameters(self) -> dict[str, float | bool]:
-        return {k: v for k, v in self.model_dump(exclude={"name"}).items() if v is not None}
+    def hyperparameters(self, schedule: bool = True) -> dict[str, float | bool | str]:
+        """The given hyperparameters; ``schedule=False`` leaves the schedule out (basins and
+        sweeps run at a constant α)."""
+        drop = {"name"} if schedule else {"name", "schedule"}
+        return {k: v for k, v in self.model_dump(exclude=drop).items()
+                if v is not None and not (k == "schedule" and v == "none")}
 
 
 class RaceRequest(Landscape):

@@ -76,3 +76,34 @@ def test_bad_racers_are_named():
         race(f, [0, 0], [("lbfgs", {"momentum": 0.9})])
     with pytest.raises(ValueError, match="start must have 2"):
         race(f, [0, 0, 0], [("gd", {})])
+
+
+@pytest.mark.parametrize("schedule,make_sched", [
+    ("step", lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=10, gamma=0.5)),
+    ("exponential", lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.01 ** (1 / 40))),
+    ("cosine", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=40)),
+])
+def test_scheduled_racers_match_torch_with_its_scheduler(schedule, make_sched):
+    f = get_function("rosenbrock")
+    (run,) = race(f, [-1.2, 1.0], [("adamw", {"lr": 0.05, "beta2": 0.99,
+                                              "schedule": schedule})], 40)
+    p = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.AdamW([p], lr=0.05, betas=(0.9, 0.99))
+    sched = make_sched(opt)
+    path = [p.detach().numpy().copy()]
+    for _ in range(40):
+        opt.zero_grad()
+        ((1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2).backward()
+        opt.step()
+        sched.step()
+        path.append(p.detach().numpy().copy())
+    np.testing.assert_allclose(run.positions, np.array(path), rtol=1e-9, atol=1e-12)
+    assert run.hyperparameters["schedule"] == schedule
+
+
+def test_schedules_are_for_first_order_racers_only():
+    f = get_function("booth")
+    with pytest.raises(ValueError, match="first-order"):
+        race(f, [0, 0], [("newton", {"schedule": "cosine"})])
+    with pytest.raises(ValueError, match="unknown schedule"):
+        race(f, [0, 0], [("gd", {"schedule": "linear"})])

@@ -108,6 +108,23 @@ def test_race_reports_oscillation_and_divergence(client):
     assert all(v is None or np.isfinite(v) for v in runs[1]["losses"])
 
 
+def test_race_with_a_schedule_and_the_closure_methods(client):
+    runs = client.post("/api/race", json={
+        "function": "rosenbrock", "start": [-1.2, 1.0], "steps": 100, "optimizers": [
+            {"name": "adam", "lr": 0.05, "schedule": "cosine"}, {"name": "lbfgs"},
+            {"name": "newton_cg"}, {"name": "bfgs"}]}).json()["runs"]
+    assert runs[0]["hyperparameters"]["schedule"] == "cosine"
+    # L-BFGS, Newton-CG and BFGS reach Rosenbrock's minimum (1, 1) within 100 iterations.
+    for run in runs[1:]:
+        np.testing.assert_allclose(run["final"]["point"], [1.0, 1.0], atol=1e-5)
+    _one_line_error(client.post("/api/race", json={
+        "function": "rosenbrock", "start": [0, 0],
+        "optimizers": [{"name": "adam", "schedule": "linear"}]}), 422, "optimizers.0.schedule")
+    _one_line_error(client.post("/api/race", json={
+        "function": "rosenbrock", "start": [0, 0],
+        "optimizers": [{"name": "newton", "schedule": "step"}]}), 422, "optimizers.0")
+
+
 def test_race_bad_inputs(client):
     base = {"function": "rosenbrock", "start": [0, 0], "optimizers": [{"name": "adam"}]}
     _one_line_error(client.post("/api/race", json={**base, "steps": 10_001}), 422, "steps")

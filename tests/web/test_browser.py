@@ -134,4 +134,13 @@ def test_url_keeps_the_state_across_a_reload(page, server_url):
     assert page.input_value("#steps") == "123"
     assert page.inner_text("#net-panel h2") == "신경망 놀이터"
     assert page.evaluate("window.playground.net.frame.epoch") == 0
+    # Every control explains itself on hover, in both languages.
+    missing = page.evaluate("""() => {
+        const keys = [...document.querySelectorAll('[data-tip]')].map(e => e.dataset.tip);
+        const untipped = [...document.querySelectorAll('input, select, button')]
+            .filter(e => !e.closest('[data-tip]') && !e.closest('#layer-units')
+                     && e.textContent !== '×');
+        return keys.filter(k => !I18N.en[k] || !I18N.ko[k])
+            .concat(untipped.map(e => e.id || e.className)); }""")
+    assert missing == []
     page.screenshot(path=str(ARTIFACTS / "korean.png"), full_page=True)

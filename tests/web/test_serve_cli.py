@@ -54,3 +54,32 @@ def test_serve_binds_loopback_and_answers():
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_closing_the_stream_stops_the_worker():
+    """A closed tab (the client drops the event stream) stops the training, not just the frames."""
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    httpx = pytest.importorskip("httpx", reason="httpx is not installed")
+    proc = subprocess.Popen([sys.executable, "-m", "descentlab", "serve", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        url = proc.stdout.readline().split()[3]
+        with httpx.Client(base_url=url, timeout=30) as http:
+            for _ in range(200):
+                try:
+                    key = http.post("api/train", json={"dataset": "spiral"}).json()["id"]
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            with http.stream("GET", f"api/train/{key}/stream") as stream:
+                for line in stream.iter_lines():
+                    if line.startswith("data: "):
+                        break  # one frame, then the "tab" closes
+            time.sleep(1.0)  # the worker notices between epochs
+            first = http.post(f"api/train/{key}/pause").json()["epoch"]
+            time.sleep(1.0)
+            assert first > 0
+            assert http.post(f"api/train/{key}/pause").json()["epoch"] == first
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -3,7 +3,8 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 const COLORS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#008080", "#9a6324", "#000075"];
-const RACE_FIELDS = ["lr", "momentum", "nesterov", "beta1", "beta2", "eps", "weight_decay", "damping"];
+const RACE_FIELDS = ["lr", "momentum", "nesterov", "beta1", "beta2", "eps", "weight_decay", "damping", "schedule"];
+const FIRST_ORDER = ["gd", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw", "adamax", "nadam", "radam", "lion"];
 const state = {
   meta: null, lang: "en",
   race: { landscape: null, runs: [], index: 0, playing: false, basins: null, sweep: null, critical: null },
@@ -52,7 +53,10 @@ document.addEventListener("mouseover", (e) => {
 function collectState() {
   const racers = [...document.querySelectorAll(".racer")].map((row) => {
     const o = { name: row.querySelector(".name").value };
-    RACE_FIELDS.forEach((f) => { const el = row.querySelector("." + f); if (!el.disabled && el.value !== "" && el.type !== "checkbox") o[f] = el.value; if (el.type === "checkbox" && !el.disabled && el.checked) o[f] = "1"; });
+    RACE_FIELDS.forEach((f) => {
+      const el = row.querySelector("." + f); if (el.disabled) return;
+      if (el.type === "checkbox") { if (el.checked) o[f] = "1"; } else if (el.value !== "" && el.value !== "none") o[f] = el.value;
+    });
     return o;
   });
   return {
@@ -101,13 +105,16 @@ function loadUrl() {
 // ---------------------------------------------------------------- landscape race
 function addRacer(spec) {
   const row = document.createElement("div"); row.className = "racer";
-  const sel = document.createElement("select"); sel.className = "name";
+  const sel = document.createElement("select"); sel.className = "name"; sel.dataset.tip = "tip_racer";
   option(sel, Object.keys(state.meta.race_optimizers)); sel.value = spec.name || "gd";
   row.appendChild(sel);
   RACE_FIELDS.forEach((f) => {
     const lab = document.createElement("label"); lab.textContent = f === "weight_decay" ? "wd" : f;
-    const inp = document.createElement("input"); inp.className = f;
-    inp.type = f === "nesterov" ? "checkbox" : "number"; inp.step = "any";
+    lab.dataset.tip = "tip_" + f;
+    let inp;
+    if (f === "schedule") { inp = document.createElement("select"); option(inp, state.meta.schedules); }
+    else { inp = document.createElement("input"); inp.type = f === "nesterov" ? "checkbox" : "number"; inp.step = "any"; }
+    inp.className = f;
     if (spec[f] !== undefined) { if (inp.type === "checkbox") inp.checked = spec[f] === "1"; else inp.value = spec[f]; }
     lab.appendChild(inp); row.appendChild(lab);
   });
@@ -120,8 +127,10 @@ function addRacer(spec) {
 }
 function syncRacer(row, resetValues) {  // enable only what this optimizer takes; show its defaults
   const defaults = state.meta.race_optimizers[row.querySelector(".name").value];
+  const name = row.querySelector(".name").value;
   RACE_FIELDS.forEach((f) => {
-    const el = row.querySelector("." + f); el.disabled = !(f in defaults);
+    const el = row.querySelector("." + f); el.disabled = f === "schedule" ? !FIRST_ORDER.includes(name) : !(f in defaults);
+    if (f === "schedule") { if (resetValues || el.disabled) el.value = "none"; return; }
     if (el.type === "checkbox") { if (resetValues) el.checked = !!defaults[f]; }
     else { el.placeholder = f in defaults ? String(defaults[f]) : ""; if (resetValues || el.disabled) el.value = ""; }
   });
@@ -136,7 +145,8 @@ function optimizerSpecs() {
     const o = { name: row.querySelector(".name").value };
     RACE_FIELDS.forEach((f) => {
       const el = row.querySelector("." + f); if (el.disabled) return;
-      if (el.type === "checkbox") { if (el.checked) o[f] = true; } else if (el.value !== "") o[f] = Number(el.value);
+      if (f === "schedule") { if (el.value !== "none") o[f] = el.value; }
+      else if (el.type === "checkbox") { if (el.checked) o[f] = true; } else if (el.value !== "") o[f] = Number(el.value);
     });
     return o;
   });
