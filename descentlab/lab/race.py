@@ -180,6 +180,35 @@ def _scheduled_run(function: Landscape, start: np.ndarray, name: str, steps: int
     return np.array(path)
 
 
+NEWTON_CHUNK = 16
+
+
+def _newton_run(function: Landscape, start: np.ndarray, steps: int, gtol: float,
+                divergence_radius: float, hyper: dict[str, Any]) -> np.ndarray:
+    """Newton's path through the lab runner, in chunks, ending early once it repeats.
+
+    A Newton step depends on the current point only (no state), so once the path returns to a
+    point it visited p steps earlier (p = 1: a fixed point, as after convergence; p = 2: a
+    rounding 2-cycle) it repeats with period p for ever: the rest of the path is copied instead of
+    recomputed — the same numbers, without a Hessian per remaining step.
+    """
+    path = [start.copy()]
+    while len(path) <= steps:
+        n = min(NEWTON_CHUNK, steps + 1 - len(path))
+        run = run_trajectories(function, path[-1], "newton", n, gtol=gtol,
+                               divergence_radius=divergence_radius, **hyper)
+        cut = run.steps_to_diverge[0]
+        path.extend(run.positions[0, 1: cut + 1 if cut >= 0 else None])
+        if cut >= 0:
+            break
+        period = next((p for p in (1, 2) if len(path) > p
+                       and np.array_equal(path[-1], path[-1 - p])), None)
+        if period is not None:
+            while len(path) <= steps:
+                path.append(path[-period])
+    return np.array(path)
+
+
 def race(function: Landscape, start: Sequence[float],
          optimizers: Sequence[tuple[str, dict[str, Any]]], steps: int = 200, *,
          gtol: float = 1e-6, divergence_radius: float = 1e6) -> list[RaceRun]:
@@ -215,6 +244,8 @@ def race(function: Landscape, start: Sequence[float],
             path = _scheduled_run(function, x0, key, steps, divergence_radius, hyper, schedule)
         elif key in CLOSURE_OPTIMIZERS:
             path = _closure_run(function, x0, key, steps, divergence_radius, hyper)
+        elif key == "newton":
+            path = _newton_run(function, x0, steps, gtol, divergence_radius, hyper)
         else:
             run = run_trajectories(function, x0, key, steps, gtol=gtol,
                                    divergence_radius=divergence_radius, **hyper)

@@ -10,8 +10,10 @@ request gets a 4xx with one line of JSON ``{"error": ..., "field": ...}``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
+import os
 import secrets
 import threading
 import time
@@ -51,6 +53,9 @@ STATIC = Path(__file__).parent / "static"
 MAX_SESSIONS = 64
 SESSION_IDLE_S = 1800.0
 FRAME_S = 0.2          # about five frames a second
+#: Analyses (landscapes, races, basins, sweeps, critical points) at once: more would only share
+#: the same cores, and a queue of them must not starve the training frames that animate pages.
+ANALYSIS_WORKERS = os.cpu_count() or 1
 
 
 class _BadRequest(Exception):
@@ -94,6 +99,14 @@ def _landscape(req: schemas.Landscape) -> Landscape:
     if f.dim != 2:
         raise _BadRequest(f"{f.name} is {f.dim}-D; the playground draws 2-D landscapes", "function")
     return f
+
+
+async def _analysis(limiter: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a lab analysis in a worker thread, at most ``ANALYSIS_WORKERS`` at a time."""
+    import anyio
+
+    return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs),
+                                          limiter=limiter)
 
 
 def _points(points: list[Any]) -> list[dict[str, Any]]:
@@ -166,6 +179,16 @@ def create_app() -> FastAPI:
                   openapi_url=None)
     sessions = _Sessions()
     app.state.sessions = sessions
+    limiter: Any = None
+
+    def analyses() -> Any:
+        # Created lazily: a CapacityLimiter belongs to the event loop that first uses it.
+        nonlocal limiter
+        if limiter is None:
+            import anyio
+
+            limiter = anyio.CapacityLimiter(ANALYSIS_WORKERS)
+        return limiter
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -239,7 +262,7 @@ def create_app() -> FastAPI:
                     "z": _finite(z), "minima": _points(f.minima),
                     "critical_points": _points(f.critical_points)}
 
-        return await run_in_threadpool(compute)
+        return await _analysis(analyses(), compute)
 
     @app.post("/api/race")
     async def race_endpoint(req: schemas.RaceRequest) -> dict[str, Any]:
@@ -254,7 +277,7 @@ def create_app() -> FastAPI:
             if extra:
                 raise _BadRequest(f"optimizers.{i}: {name} does not take {', '.join(extra)}; it "
                                   f"takes {', '.join(allowed)}", f"optimizers.{i}")
-        runs = await run_in_threadpool(race, f, req.start, specs, req.steps, gtol=req.gtol)
+        runs = await _analysis(analyses(), race, f, req.start, specs, req.steps, gtol=req.gtol)
         return {"runs": [{
             "optimizer": r.optimizer, "hyperparameters": r.hyperparameters,
             "path": _finite(r.positions), "losses": _finite(r.losses),
@@ -275,8 +298,8 @@ def create_app() -> FastAPI:
             raise _BadRequest(f"optimizer.name: basins run the batched lab runner, which has no "
                               f"{spec.name}; choose newton, bfgs or a first-order method",
                               "optimizer.name")
-        result = await run_in_threadpool(
-            analysis.basins_of_attraction, f, spec.name, req.n, req.steps,
+        result = await _analysis(
+            analyses(), analysis.basins_of_attraction, f, spec.name, req.n, req.steps,
             **spec.hyperparameters(schedule=False))
         return {"labels": result.labels.tolist(), "minima": _points(result.minima),
                 "fractions": _finite(result.fractions()), "domain": f.domain}
@@ -290,8 +313,8 @@ def create_app() -> FastAPI:
             raise _BadRequest(f"optimizer.name: the sweep has no {spec.name}", "optimizer.name")
         hyper = {k: v for k, v in spec.hyperparameters(schedule=False).items() if k != "lr"}
         lrs = np.geomspace(req.lr_min, req.lr_max, req.count)
-        result = await run_in_threadpool(analysis.lr_sweep, f, lrs, req.start, spec.name,
-                                         req.steps, **hyper)
+        result = await _analysis(analyses(), analysis.lr_sweep, f, lrs, req.start, spec.name,
+                                 req.steps, **hyper)
         return {"lrs": _finite(result.lrs), "classes": result.classes,
                 "final_gaps": _finite(result.final_gaps),
                 "largest_stable_lr": result.largest_stable_lr,
@@ -301,7 +324,7 @@ def create_app() -> FastAPI:
     async def critical(req: schemas.Landscape) -> dict[str, Any]:
         """Critical points found by Newton on ∇f = 0, classified by the Hessian's eigenvalues."""
         f = _landscape(req)
-        points = await run_in_threadpool(analysis.find_critical_points, f)
+        points = await _analysis(analyses(), analysis.find_critical_points, f)
         return {"critical_points": _points(points)}
 
     # -------------------------------------------------------------------- training

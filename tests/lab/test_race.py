@@ -107,3 +107,20 @@ def test_schedules_are_for_first_order_racers_only():
         race(f, [0, 0], [("newton", {"schedule": "cosine"})])
     with pytest.raises(ValueError, match="unknown schedule"):
         race(f, [0, 0], [("gd", {"schedule": "linear"})])
+
+
+@pytest.mark.parametrize("name,start,hyper", [
+    ("rosenbrock", [-1.5, 2.0], {}), ("himmelblau", [0.1, -0.2], {}),
+    ("himmelblau", [-0.27, -0.92], {"damping": 0.5}), ("saddle", [1.0, 1e-3], {}),
+    ("quadratic_bowl", [1.0, 1.0], {"lr": 2.5})])
+def test_newton_racer_equals_the_full_batched_run(name, start, hyper):
+    """The chunked Newton race (which stops recomputing once the path repeats) gives exactly the
+    lab runner's path, step for step."""
+    from descentlab.lab.trajectories import run_trajectories
+
+    f = get_function(name)
+    (run,) = race(f, start, [("newton", hyper)], 300, divergence_radius=1e6)
+    full = run_trajectories(f, start, "newton", 300, divergence_radius=1e6, **hyper)
+    cut = full.steps_to_diverge[0]
+    expected = full.positions[0, : cut + 1 if cut >= 0 else None]
+    np.testing.assert_array_equal(run.positions, expected)
