@@ -3,7 +3,8 @@
 :class:`PlaygroundSession` is TensorFlow Playground's model on descentlab: a 2-D data set (the
 Playground's five classification sets and two regression sets), chosen input features, an MLP
 of up to 6 hidden layers (activation, initialization, BatchNorm), an L1/L2 penalty, any
-first-order optimizer of ``descentlab.optim`` with a schedule. It trains through
+optimizer of ``descentlab.optim`` (first-order ones with a schedule; L-BFGS, BFGS, Newton-CG and
+Newton one iteration per batch, through their closure). It trains through
 :class:`~descentlab.train.Trainer` one epoch at a time (so its divergence guard stops a run
 instead of letting weights go NaN) and reports *frames*: losses, the output over a grid (the
 decision boundary), every hidden unit's activation over the grid, the weights, and the
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["PLAYGROUND_DATASETS", "INITS", "REGULARIZATIONS", "SCHEDULES", "HIDDEN_ACTIVATIONS",
-           "PlaygroundConfig", "PlaygroundSession"]
+           "CLOSURE_OPTIMIZERS", "NETWORK_OPTIMIZERS", "PlaygroundConfig", "PlaygroundSession"]
 
 #: Data set → task. Classification sets are the Playground's (and moons); regression its own two.
 PLAYGROUND_DATASETS: dict[str, str] = {
@@ -33,6 +34,22 @@ HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "l
 INITS = ("he", "xavier", "zeros")
 REGULARIZATIONS = ("none", "l1", "l2")
 SCHEDULES = ("none", "step", "exponential", "cosine")
+#: Closure-driven methods (name → descentlab.optim class): one iteration per batch, with their
+#: line search (strong Wolfe for the quasi-Newton ones, Armijo for the Newton ones).
+CLOSURE_OPTIMIZERS: dict[str, str] = {"lbfgs": "LBFGS", "bfgs": "BFGS", "newton_cg": "NewtonCG",
+                                      "newton": "Newton"}
+#: Newton forms the Hessian with one Hessian-vector product per parameter: small networks only.
+NEWTON_MAX_PARAMETERS = 50
+
+
+def _network_optimizers() -> tuple[str, ...]:
+    from .builders import OPTIMIZERS
+
+    return (*OPTIMIZERS, *CLOSURE_OPTIMIZERS)
+
+
+#: Every optimizer a playground network takes: ``make_optimizer``'s names, then the closure ones.
+NETWORK_OPTIMIZERS: tuple[str, ...] = _network_optimizers()
 
 
 @dataclass
@@ -95,6 +112,53 @@ def _make_data(config: PlaygroundConfig) -> tuple[np.ndarray, np.ndarray]:
         "multi_gaussian": playground.make_multi_gaussian}
     return makers[config.dataset](n_samples=config.n_samples, noise=config.noise,
                                   seed=config.seed, dtype=np.float64)
+
+
+class _InputRecorder:
+    """Wraps the model so the last batch's input is at hand for a closure optimizer."""
+
+    def __init__(self, model: Any) -> None:
+        self.model, self.last_input = model, None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+    def __call__(self, x: Any) -> Any:
+        self.last_input = x
+        return self.model(x)
+
+
+class _ClosureStep:
+    """A closure optimizer seen through the ``step()`` the Trainer calls after its backward.
+
+    ``step()`` hands the wrapped optimizer a closure that re-evaluates the batch the Trainer just
+    used (its input from the model wrapper, its target from the loss), as a hand-written
+    ``opt.step(closure)`` loop would; the Trainer's loss still passes its divergence guard first.
+    """
+
+    def __init__(self, optimizer: Any, recorder: _InputRecorder, loss: Any) -> None:
+        self.optimizer, self.recorder, self.loss = optimizer, recorder, loss
+
+    @property
+    def param_groups(self) -> list[dict[str, Any]]:
+        return self.optimizer.param_groups
+
+    def zero_grad(self) -> None:
+        self.optimizer.zero_grad()
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.optimizer.state_dict()
+
+    def step(self) -> None:
+        x, y = self.recorder.last_input, self.loss.last_target
+
+        def closure() -> Any:
+            self.optimizer.zero_grad()
+            value = self.loss(self.recorder.model(x), y)
+            value.backward()
+            return value
+
+        self.optimizer.step(closure)
 
 
 def _activation(name: str) -> Any:
@@ -190,8 +254,11 @@ class PlaygroundSession:
                 nn.init.zeros_(lin.weight)
             nn.init.zeros_(lin.bias)
 
-        optimizer = make_optimizer(c.optimizer, self.model.parameters(), c.lr,
-                                   momentum=c.momentum, weight_decay=c.weight_decay)
+        if c.optimizer in CLOSURE_OPTIMIZERS:
+            optimizer = self._closure_optimizer()
+        else:
+            optimizer = make_optimizer(c.optimizer, self.model.parameters(), c.lr,
+                                       momentum=c.momentum, weight_decay=c.weight_decay)
         callbacks = []
         if c.schedule != "none":
             sched = optim.lr_scheduler
@@ -203,6 +270,7 @@ class PlaygroundSession:
         weights = [lin.weight for lin in self.linears]
 
         def loss_fn(out: Any, y: Any) -> Any:
+            loss_fn.last_target = y
             loss = base(out, y)
             if c.regularization == "l1" and c.reg_rate > 0:
                 loss = loss + c.reg_rate * sum(w.abs().sum() for w in weights)
@@ -210,7 +278,13 @@ class PlaygroundSession:
                 loss = loss + c.reg_rate * 0.5 * sum((w * w).sum() for w in weights)
             return loss
 
-        self.trainer = Trainer(self.model, optimizer, loss_fn, callbacks=callbacks,
+        model: Any = self.model
+        if c.optimizer in CLOSURE_OPTIMIZERS:
+            model = _InputRecorder(self.model)
+            trainer_optimizer: Any = _ClosureStep(optimizer, model, loss_fn)
+        else:
+            trainer_optimizer = optimizer
+        self.trainer = Trainer(model, trainer_optimizer, loss_fn, callbacks=callbacks,
                                verbose="none")
         self.history: list[dict[str, float]] = []
         self.diverged: str | None = None
@@ -218,6 +292,21 @@ class PlaygroundSession:
         centre, half = (lo + hi) / 2, float((hi - lo).max()) / 2 * 1.1
         self.domain = ((float(centre[0] - half), float(centre[0] + half)),
                        (float(centre[1] - half), float(centre[1] + half)))
+
+    def _closure_optimizer(self) -> Any:
+        from .. import optim
+
+        c = self.config
+        if c.momentum is not None or c.weight_decay is not None:
+            raise ValueError(f"optimizer {c.optimizer!r} takes no momentum or weight decay; use "
+                             "regularization for a weight penalty")
+        n = sum(p.numel() for p in self.model.parameters())
+        if c.optimizer == "newton" and n > NEWTON_MAX_PARAMETERS:
+            raise ValueError(f"optimizer 'newton' forms the {n}×{n} Hessian every step; use at "
+                             f"most {NEWTON_MAX_PARAMETERS} parameters (fewer units) or newton_cg")
+        lr = 1.0 if c.lr is None else c.lr
+        return getattr(optim, CLOSURE_OPTIMIZERS[c.optimizer])(
+            self.model.parameters(), lr=lr, max_iter=1, max_eval=25)
 
     # ------------------------------------------------------------------ training
     @property
@@ -322,7 +411,7 @@ class PlaygroundSession:
             total = 0.0
             for p in (lin.weight, lin.bias):
                 if p.grad is not None:
-                    g = p.grad.numpy().astype(np.float64)
+                    g = p.grad.detach().numpy().astype(np.float64)
                     total += float((g * g).sum())
             norms.append(math.sqrt(total))
         return norms

@@ -37,6 +37,7 @@ from ..lab.race import RACE_OPTIMIZERS, hyperparameter_defaults, race
 from ..lab.trajectories import OPTIMIZERS as FIRST_ORDER
 from ..train.builders import OPTIMIZERS as NET_OPTIMIZERS
 from ..train.playground import (
+    CLOSURE_OPTIMIZERS,
     HIDDEN_ACTIVATIONS,
     INITS,
     PLAYGROUND_DATASETS,
@@ -237,8 +238,12 @@ def create_app() -> FastAPI:
         return {
             "functions": functions,
             "race_optimizers": {n: hyperparameter_defaults(n) for n in RACE_OPTIMIZERS},
-            "net_optimizers": {n: {"lr": s.lr, "momentum": s.momentum, "about": s.description}
-                               for n, s in NET_OPTIMIZERS.items()},
+            "net_optimizers": {
+                **{n: {"lr": s.lr, "momentum": s.momentum, "about": s.description}
+                   for n, s in NET_OPTIMIZERS.items()},
+                **{n: {"lr": 1.0, "momentum": False, "about": f"optim.{cls}, one iteration a "
+                       "batch (full batch suits it best)"}
+                   for n, cls in CLOSURE_OPTIMIZERS.items()}},
             "datasets": PLAYGROUND_DATASETS, "features": list(FEATURES),
             "activations": list(HIDDEN_ACTIVATIONS), "inits": list(INITS),
             "regularizations": list(REGULARIZATIONS), "schedules": list(SCHEDULES),

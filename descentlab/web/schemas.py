@@ -15,10 +15,10 @@ from ..data.playground import FEATURES
 from ..lab.formula import MAX_LENGTH
 from ..lab.race import RACE_OPTIMIZERS
 from ..lab.race import SCHEDULES as RACE_SCHEDULES
-from ..train.builders import OPTIMIZERS as NET_OPTIMIZERS
 from ..train.playground import (
     HIDDEN_ACTIVATIONS,
     INITS,
+    NETWORK_OPTIMIZERS,
     PLAYGROUND_DATASETS,
     REGULARIZATIONS,
     SCHEDULES,
@@ -34,7 +34,7 @@ MAX_EPOCHS = 10_000
 MAX_BASIN_WORK = 20_000_000
 
 _RaceName = Literal[tuple(RACE_OPTIMIZERS)]  # type: ignore[valid-type]
-_NetName = Literal[tuple(NET_OPTIMIZERS)]  # type: ignore[valid-type]
+_NetName = Literal[tuple(NETWORK_OPTIMIZERS)]  # type: ignore[valid-type]
 _Feature = Literal[tuple(FEATURES)]  # type: ignore[valid-type]
 
 

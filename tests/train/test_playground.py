@@ -103,3 +103,39 @@ def test_bad_configs_are_named():
         PlaygroundSession(PlaygroundConfig(test_fraction=1.0))
     with pytest.raises(ValueError, match="momentum"):
         PlaygroundSession(PlaygroundConfig(optimizer="adam", momentum=0.9))
+
+
+def test_full_batch_lbfgs_session_matches_torch_lbfgs():
+    torch = pytest.importorskip("torch", reason="torch is the optimizer oracle")
+    s = PlaygroundSession(PlaygroundConfig(dataset="moons", hidden=(3,), batch_size=10_000,
+                                           optimizer="lbfgs", lr=0.5, test_fraction=0.3))
+    ws = [(torch.tensor(lin.weight.detach().numpy(), requires_grad=True),
+           torch.tensor(lin.bias.detach().numpy(), requires_grad=True)) for lin in s.linears]
+    params = [t for pair in ws for t in pair]
+    opt = torch.optim.LBFGS(params, lr=0.5, max_iter=1, max_eval=25)
+    x = torch.tensor(feature_columns(s.points["train"], s.features), dtype=torch.float32)
+    y = torch.tensor(s.targets["train"])
+
+    def closure():
+        opt.zero_grad()
+        h = torch.tanh(x @ ws[0][0].T + ws[0][1]) @ ws[1][0].T + ws[1][1]
+        loss = torch.nn.functional.cross_entropy(h, y)
+        loss.backward()
+        return loss
+
+    for _ in range(6):
+        opt.step(closure)
+    assert s.train(6) == 6 and s.diverged is None
+    for lin, (w, b) in zip(s.linears, ws):
+        np.testing.assert_allclose(lin.weight.detach().numpy(), w.detach().numpy(), atol=2e-4)
+        np.testing.assert_allclose(lin.bias.detach().numpy(), b.detach().numpy(), atol=2e-4)
+
+
+def test_newton_is_limited_to_small_networks():
+    with pytest.raises(ValueError, match="Hessian"):
+        PlaygroundSession(PlaygroundConfig(optimizer="newton", hidden=(8, 8)))
+    s = PlaygroundSession(PlaygroundConfig(optimizer="newton", hidden=(3,), batch_size=1000,
+                                           lr=1.0))
+    first = s.frame()["last"]["loss"]
+    s.train(3)
+    assert s.history[-1]["loss"] < first

@@ -21,7 +21,7 @@ def client() -> TestClient:
 
 
 def _one_line_error(r, status: int, field: str | None = None) -> dict:
-    assert r.status_code == status, r.text
+    assert r.status_code == status, r.text[:300]
     body = r.json()
     assert set(body) == {"error", "field"}
     assert "\n" not in body["error"] and body["error"]
@@ -212,13 +212,20 @@ def test_training_bad_configs(client):
                         ({"hidden": ["a"]}, "hidden.0"), ({"dataset": "mnist"}, "dataset"),
                         ({"features": ["x", "z"]}, "features.1"), ({"features": []}, "features"),
                         ({"lr": 0}, "lr"), ({"batch_size": 10**9}, "batch_size"),
-                        ({"optimizer": "newton"}, "optimizer"), ({"noise": 5}, "noise"),
+                        ({"optimizer": "newtonn"}, "optimizer"), ({"noise": 5}, "noise"),
                         ({"activation": "swish"}, "activation"), ({"grid": 10**6}, "grid")):
         _one_line_error(client.post("/api/train", json=body), 422, field)
     # A combination only the library can judge: its ValueError becomes a one-line 422.
     body = _one_line_error(client.post("/api/train", json={"optimizer": "adam", "momentum": 0.5}),
                            422)
     assert "momentum" in body["error"]
+    body = _one_line_error(client.post("/api/train", json={"optimizer": "newton",
+                                                           "hidden": [8, 8]}), 422)
+    assert "Hessian" in body["error"]
+    r = client.post("/api/train", json={"optimizer": "lbfgs", "lr": 1, "batch_size": 2000})
+    assert r.status_code == 200
+    key = r.json()["id"]
+    assert client.post(f"/api/train/{key}/step", json={"epochs": 2}).json()["epoch"] == 2
 
 
 def test_stream_sends_frames_and_pause_stops_the_worker(client):
