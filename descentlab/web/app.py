@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -137,6 +137,11 @@ class _Entry:
         with self.lock:
             return self.session.frame(since)
 
+    def wait_idle(self) -> int:
+        """Block until no worker is computing (the lock is free); return the epoch reached."""
+        with self.lock:
+            return self.session.epoch
+
 
 class _Sessions:
     def __init__(self) -> None:
@@ -194,7 +199,7 @@ def create_app() -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
-        loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         if first.get("type") == "json_invalid":
             return _error("the request body is not valid JSON", "body", 400)
         msg = first.get("msg", "invalid value").removeprefix("Value error, ")
@@ -386,10 +391,16 @@ def create_app() -> FastAPI:
 
     @app.post("/api/train/{key}/pause")
     async def train_pause(key: str) -> dict[str, Any]:
-        """Stop the session's worker after its current epoch."""
+        """Stop the session's worker after its current epoch; answers once it has stopped."""
         entry = sessions.get(key)
         entry.stop.set()
-        return {"epoch": entry.session.epoch}
+        return {"epoch": await run_in_threadpool(entry.wait_idle)}
+
+    @app.get("/api/train/{key}/frame")
+    async def train_frame(key: str, since: int = Query(0, ge=0)) -> dict[str, Any]:
+        """The current frame, with the history after epoch ``since`` (a page catching up)."""
+        entry = sessions.get(key)
+        return await run_in_threadpool(entry.frame, since)
 
     @app.delete("/api/train/{key}")
     async def train_delete(key: str) -> dict[str, Any]:

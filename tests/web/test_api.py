@@ -246,3 +246,9 @@ def test_stream_sends_frames_and_pause_stops_the_worker(client):
 
     time.sleep(0.5)
     assert client.post(f"/api/train/{key}/pause").json()["epoch"] == stopped
+    # The page catches up on epochs trained after its last frame.
+    rest = client.get(f"/api/train/{key}/frame", params={"since": frames[-1]["epoch"]}).json()
+    assert rest["epoch"] == stopped
+    assert [h["epoch"] for h in rest["history"]] == list(range(frames[-1]["epoch"] + 1,
+                                                               stopped + 1))
+    _one_line_error(client.get(f"/api/train/{key}/frame", params={"since": -1}), 422, "since")

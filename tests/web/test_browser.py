@@ -49,18 +49,25 @@ def server_url():
     thread.join(timeout=10)
 
 
-@pytest.fixture()
-def page(tmp_path):
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    # One Chromium for the module, with a fresh profile directory of its own.
+    profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, args=FLAGS, headless=True,
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=FLAGS, headless=True,
             viewport={"width": 1500, "height": 1150})
-        pg = browser.new_page()
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.errors = errors
-        yield pg
-        browser.close()
+        yield context
+        context.close()
+
+
+@pytest.fixture()
+def page(browser):
+    pg = browser.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    pg.close()
     assert not errors, errors
 
 
@@ -101,18 +108,29 @@ def test_race_draws_both_trajectories(page, server_url):
 def test_spiral_network_learns(page, server_url):
     ARTIFACTS.mkdir(exist_ok=True)
     _open(page, server_url + "#ds=spiral&feats=x,y,sinx,siny&layers=8,8&act=tanh&opt=adam"
-          "&lr=0.03&batch=10&test=1&fn=rosenbrock&racers=name:adam,lr:0.05;name:newton")
+          "&lr=0.03&batch=10&test=1&fn=rosenbrock&sx=-1.5&sy=2&steps=400&speed=8"
+          "&racers=name:gd,lr:0.001;name:adam,lr:0.1;name:newton;name:lbfgs")
     page.click("#race-run")
     page.click("#net-play")
     page.wait_for_function("(window.playground.net.frame.last.test_accuracy || 0) > 0.9",
                            timeout=60_000)
     page.click("#net-play")  # pause
     page.wait_for_function("!window.playground.net.playing", timeout=10_000)
+    paused_at = page.evaluate("window.playground.net.frame.epoch")
+    page.wait_for_timeout(1000)
+    # Paused means paused: no new frame, and the server's worker has stopped too.
+    assert page.evaluate("window.playground.net.frame.epoch") == paused_at
+    server_epoch = page.evaluate("""async () => (await (await fetch(
+        `/api/train/${window.playground.net.id}/pause`, {method: 'POST'})).json()).epoch""")
+    assert server_epoch == paused_at
     acc = page.evaluate("window.playground.net.frame.last.test_accuracy")
     assert acc > 0.9
     assert page.locator("#network canvas.node").count() == 4 + 8 + 8 + 1
     text = page.inner_text("#test-acc")
     assert text.endswith("%") and float(text.split()[0]) > 90
+    page.wait_for_function("window.playground.race.runs.length === 4 && "
+                           "!window.playground.race.playing", timeout=30_000)
+    page.mouse.move(0, 0)
     page.screenshot(path=str(ARTIFACTS / "playground.png"), full_page=True)
 
 

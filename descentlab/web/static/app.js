@@ -337,8 +337,14 @@ async function netPause() {
   if (!state.net.playing) return;
   state.net.playing = false; $("net-play").textContent = t("play");
   if (state.net.abort) state.net.abort.abort();
-  if (state.net.id) await api(`/api/train/${state.net.id}/pause`, {}).catch(() => {});
   if (state.net.streamDone) await state.net.streamDone;
+  if (state.net.id) {
+    // The pause answers once the worker has stopped; epochs it finished after the last frame
+    // are fetched so the curves and pictures match the server.
+    await api(`/api/train/${state.net.id}/pause`, {}).catch(() => {});
+    const since = state.net.frame ? state.net.frame.epoch : 0;
+    try { showFrame(await api(`/api/train/${state.net.id}/frame?since=${since}`)); } catch (e) { /* session gone */ }
+  }
 }
 async function netPlay() {
   if (state.net.playing) { await netPause(); return; }
