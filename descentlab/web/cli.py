@@ -24,31 +24,30 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except ImportError as e:
         raise UsageError(f"the playground needs the web extra ({e.name} is missing): "
                          "pip install \"descentlab[web]\"") from None
+    import socket
+
     from .app import create_app
 
-    app = create_app()
-    url = f"http://{args.host}:{args.port}/"
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
-    server = uvicorn.Server(config)
-    if args.port == 0 or args.open:
-        # The real URL is known once the socket is bound (port 0 picks a free one).
-        import threading
-        import time
+    # Bind first, so a busy port is one line of error (exit 1) and port 0's pick is known.
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((args.host, args.port))
+    except OSError as e:
+        sock.close()
+        raise OSError(f"cannot listen on {args.host}:{args.port} ({e.strerror}); choose another "
+                      "--port (0 picks a free one)") from None
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
+    url = f"http://{host}:{port}/"
+    print(f"descentlab playground at {url} (Ctrl+C stops it)", flush=True)
+    if args.open:
         import webbrowser
 
-        def announce() -> None:
-            while not server.started:
-                time.sleep(0.05)
-            port = server.servers[0].sockets[0].getsockname()[1]
-            real = f"http://{args.host}:{port}/"
-            print(f"descentlab playground at {real} (Ctrl+C stops it)", flush=True)
-            if args.open:
-                webbrowser.open(real)
-
-        threading.Thread(target=announce, daemon=True).start()
-    else:
-        print(f"descentlab playground at {url} (Ctrl+C stops it)", flush=True)
-    server.run()
+        webbrowser.open(url)
+    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
+    server.run(sockets=[sock])
     return 0
 
 

@@ -103,6 +103,20 @@ def test_race_draws_both_trajectories(page, server_url):
         label = page.evaluate(f"I18N.en[{verdict!r}]")
         assert rows.nth(k).inner_text().split("\t")[-1] == label
     page.screenshot(path=str(ARTIFACTS / "race.png"), full_page=True)
+    # Exports: the pictures as PNG files and the curves as CSV.
+    downloads = []
+    page.on("download", lambda d: downloads.append(d))
+    page.click("#export-csv")
+    page.click("#export-png")
+    page.wait_for_timeout(1500)
+    files = {d.suggested_filename: Path(d.path()) for d in downloads}
+    expected = {"race.csv", "training.csv", "landscape.png", "race-loss.png", "output.png"}
+    assert expected <= set(files)
+    lines = files["race.csv"].read_text().splitlines()
+    assert lines[0] == "step,gd_0_x,gd_0_y,gd_0_loss,adam_1_x,adam_1_y,adam_1_loss"
+    assert len(lines) == 202 and lines[1].startswith("0,-0.5,0.5,")
+    assert files["training.csv"].read_text().startswith("epoch,")
+    assert files["landscape.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_spiral_network_learns(page, server_url):

@@ -83,3 +83,18 @@ def test_closing_the_stream_stops_the_worker():
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line():
+    pytest.importorskip("uvicorn", reason="the web extra is not installed")
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "descentlab", "serve", "--port", str(port)],
+                           capture_output=True, text=True, env=ENV, timeout=60)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.startswith("descentlab serve: error: cannot listen on 127.0.0.1:")
+    assert len(r.stderr.strip().splitlines()) == 1

@@ -300,8 +300,9 @@ function drawSweep() {
   drawLineChart(cv, [{ values: s.final_gaps.map((v) => (v === null ? null : Math.abs(v) + 1e-16)), color: "#333" }], { xlabel: "lr (log)" });
   const ctx = cv.getContext("2d"), W = cv.width - 38, n = s.lrs.length;
   s.classes.forEach((c, k) => { ctx.fillStyle = colors[c]; ctx.fillRect(34 + k / (n - 1) * W - 3, cv.height - 30, 6, 8); });
-  $("sweep-note").textContent = `lr ${fmt(s.lrs[0])} … ${fmt(s.lrs[n - 1])}; ${t("stable_up_to")}: ${fmt(s.largest_stable_lr)} — ` +
-    Object.entries(colors).map(([k]) => t(k)).join(" / ");
+  const note = $("sweep-note");
+  note.textContent = `lr ${fmt(s.lrs[0])} … ${fmt(s.lrs[n - 1])}; ${t("stable_up_to")}: ${fmt(s.largest_stable_lr)} — `;
+  Object.entries(colors).forEach(([k, c]) => { const sp = document.createElement("span"); sp.style.color = c; sp.textContent = "■ " + t(k) + "  "; note.appendChild(sp); });
 }
 
 // ---------------------------------------------------------------- network playground
