@@ -44,6 +44,10 @@ _CLASSES: dict[str, str] = {
     "gd": "SGD", "sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adagrad": "Adagrad",
     "rmsprop": "RMSprop", "adadelta": "Adadelta", "adam": "Adam", "adamw": "AdamW",
     "adamax": "Adamax", "nadam": "NAdam", "radam": "RAdam", "lion": "Lion"}
+#: Steps per call of the lab runner in a Newton race (see ``_newton_run``).
+NEWTON_CHUNK = 16
+#: Closure racers' ``tolerance_change``: far below torch's 1e-9, so they are not stopped early.
+TOLERANCE_CHANGE = 1e-15
 #: Every optimizer a race accepts: the batched lab ones, then the closure-driven ones.
 RACE_OPTIMIZERS: tuple[str, ...] = (*FIRST_ORDER, "newton", "bfgs", *CLOSURE_OPTIMIZERS)
 
@@ -109,12 +113,13 @@ def _closure_run(function: Landscape, start: np.ndarray, name: str, steps: int,
         raise ValueError(f"{name} takes lr, not {', '.join(sorted(unknown))}")
     p = Parameter(tensor(start, dtype=np.float64))
     # max_iter=1 makes a step one iteration; the line search still gets torch's default budget
-    # of evaluations (max_iter·5/4 would leave it a single one); with no tolerance on the change
-    # it keeps going until ‖∇f‖ reaches its own tolerance, as the batched runs do.
+    # of evaluations (max_iter·5/4 would leave it a single one); a tolerance on the change near
+    # rounding keeps it going until ‖∇f‖ reaches its own tolerance, as the batched runs do (0
+    # would let the line search shrink its bracket to nothing and divide by zero).
     # L-BFGS's raw step (lr·d) overshoots far from a minimum; the race gives it strong Wolfe.
     search = {"line_search_fn": "strong_wolfe"} if name == "lbfgs" else {}
-    opt = getattr(optim, CLOSURE_OPTIMIZERS[name])([p], max_iter=1, max_eval=25,
-                                                   tolerance_change=0.0, **search, **hyper)
+    opt = getattr(optim, CLOSURE_OPTIMIZERS[name])(
+        [p], max_iter=1, max_eval=25, tolerance_change=TOLERANCE_CHANGE, **search, **hyper)
 
     def closure() -> Any:
         opt.zero_grad()
@@ -178,9 +183,6 @@ def _scheduled_run(function: Landscape, start: np.ndarray, name: str, steps: int
             if not (np.all(np.isfinite(x)) and float(x @ x) <= divergence_radius ** 2):
                 break
     return np.array(path)
-
-
-NEWTON_CHUNK = 16
 
 
 def _newton_run(function: Landscape, start: np.ndarray, steps: int, gtol: float,

@@ -103,11 +103,24 @@ def _landscape(req: schemas.Landscape) -> Landscape:
 
 
 async def _analysis(limiter: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a lab analysis in a worker thread, at most ``ANALYSIS_WORKERS`` at a time."""
+    """Run a lab analysis in a worker thread, at most ``ANALYSIS_WORKERS`` at a time.
+
+    A failure deep in a run on a hostile landscape (a division by zero or a bracket lost to NaN
+    in a line search where f has no minimum, a singular matrix) is triggered by the input: a 422
+    that says so and names the exception, rather than a 500. ValueErrors (bad arguments) keep
+    their own one-line message.
+    """
     import anyio
 
-    return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs),
-                                          limiter=limiter)
+    try:
+        return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs),
+                                              limiter=limiter)
+    except ValueError:
+        raise
+    except Exception as e:  # noqa: BLE001 - see the docstring
+        raise _BadRequest(f"the computation broke down on this input ({type(e).__name__}: "
+                          f"{str(e).splitlines()[0] if str(e) else 'no message'}); try another "
+                          "start, landscape or optimizer") from None
 
 
 def _points(points: list[Any]) -> list[dict[str, Any]]:
@@ -217,6 +230,11 @@ def create_app() -> FastAPI:
     async def _value(request: Request, exc: ValueError) -> JSONResponse:
         # The library's argument checks: their message names the problem and the fix.
         return _error(str(exc).splitlines()[0], None, 422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not a bad request: still one line of JSON for the page, never a traceback.
+        return _error(f"internal error ({type(exc).__name__}); please report it", None, 500)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -355,6 +373,7 @@ def create_app() -> FastAPI:
         if entry.streaming:
             raise _BadRequest("the session is playing; pause it before stepping", "id", 409)
         before = entry.session.epoch
+        entry.stop.clear()  # a pause stops a stream; it must not veto a later step
         await run_in_threadpool(entry.run, req.epochs, None)
         return await run_in_threadpool(entry.frame, before)
 

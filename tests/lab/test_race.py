@@ -37,7 +37,7 @@ def test_lbfgs_racer_is_torch_lbfgs_one_iteration_per_step():
     f = get_function("rosenbrock")
     (run,) = race(f, [-1.2, 1.0], [("lbfgs", {})], 25)
     expected = _torch_path(lambda ps: torch.optim.LBFGS(
-        ps, lr=1, max_iter=1, max_eval=25, tolerance_change=0.0,
+        ps, lr=1, max_iter=1, max_eval=25, tolerance_change=1e-15,
         line_search_fn="strong_wolfe"), [-1.2, 1.0], 25, closure_based=True)
     np.testing.assert_allclose(run.positions, expected, rtol=1e-9, atol=1e-12)
 

@@ -202,6 +202,7 @@ def test_training_session_lifecycle(client):
     assert step["epoch"] == 3 and [h["epoch"] for h in step["history"]] == [1, 2, 3]
     _one_line_error(client.post(f"/api/train/{key}/step", json={"epochs": 101}), 422, "epochs")
     assert client.post(f"/api/train/{key}/pause").json() == {"epoch": 3}
+    assert client.post(f"/api/train/{key}/step", json={"epochs": 1}).json()["epoch"] == 4
     assert client.delete(f"/api/train/{key}").status_code == 200
     _one_line_error(client.post(f"/api/train/{key}/step", json={}), 404, "id")
     _one_line_error(client.get(f"/api/train/{key}/stream"), 404, "id")
@@ -252,3 +253,25 @@ def test_stream_sends_frames_and_pause_stops_the_worker(client):
     assert [h["epoch"] for h in rest["history"]] == list(range(frames[-1]["epoch"] + 1,
                                                                stopped + 1))
     _one_line_error(client.get(f"/api/train/{key}/frame", params={"since": -1}), 422, "since")
+
+
+@pytest.mark.parametrize("formula", ["x + y", "0*x + 0*y", "abs(x) + abs(y)", "-(x**2) - y**2",
+                                     "log(x) + y", "x/0 + y", "exp(exp(exp(x))) + y",
+                                     "x**-1 + y", "1/(x*y)"])
+def test_hostile_landscapes_never_give_a_server_error(client, formula):
+    """Unbounded, flat, non-smooth, NaN-valued landscapes: every answer is 200 or a 4xx line."""
+    names = ["gd", "adam", "newton", "bfgs", "lbfgs", "newton_cg"]
+    for start in ([0.0, 0.0], [0.5, -1.0], [1e6, -1e6]):
+        r = client.post("/api/race", json={"formula": formula, "start": start, "steps": 40,
+                                           "optimizers": [{"name": n} for n in names]})
+        assert r.status_code in (200, 422), r.text[:300]
+        if r.status_code == 200:
+            json.dumps(r.json(), allow_nan=False)
+        else:
+            _one_line_error(r, 422)
+    for path, body in (("/api/critical", {}), ("/api/landscape", {"grid": 20}),
+                       ("/api/sweep", {"optimizer": {"name": "newton"}, "steps": 20}),
+                       ("/api/basins", {"optimizer": {"name": "newton"}, "n": 8, "steps": 10})):
+        r = client.post(path, json={"formula": formula, **body})
+        assert r.status_code in (200, 422), (path, r.text[:300])
+
