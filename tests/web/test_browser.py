@@ -159,8 +159,19 @@ def test_url_keeps_the_state_across_a_reload(page, server_url):
                            "location.hash.includes('feats=x%2Cy%2Cxy')")
     url = page.url
     assert "lang=ko" in url and "steps=123" in url
+    page.wait_for_function("window.playground.net.frame && "
+                           "window.playground.net.data.train.points.length > 0")
+    page.click("#net-step")
+    page.wait_for_function("window.playground.net.frame.epoch === 1")
+    before = page.evaluate("window.playground.net.frame.last")
     page.goto("about:blank")
     _open(page, url)
+    # The URL holds the seed too: the reloaded page's first epoch is the same numbers.
+    page.click("#net-step")
+    page.wait_for_function("window.playground.net.frame.epoch === 1")
+    assert page.evaluate("window.playground.net.frame.last") == before
+    page.click("#net-reset")
+    page.wait_for_function("window.playground.net.frame.epoch === 0")
     assert page.input_value("#dataset") == "xor"
     assert page.is_checked("#features input[value='xy']")
     assert page.input_value("#steps") == "123"

@@ -335,8 +335,8 @@ async function netReset() {
 }
 function netChanged() { saveUrl(); netReset(); }
 async function netPause() {
-  if (!state.net.playing) return;
-  state.net.playing = false; $("net-play").textContent = t("play");
+  if (!state.net.playing || state.net.stopping) return;
+  state.net.stopping = true;
   if (state.net.abort) state.net.abort.abort();
   if (state.net.streamDone) await state.net.streamDone;
   if (state.net.id) {
@@ -346,6 +346,7 @@ async function netPause() {
     const since = state.net.frame ? state.net.frame.epoch : 0;
     try { showFrame(await api(`/api/train/${state.net.id}/frame?since=${since}`)); } catch (e) { /* session gone */ }
   }
+  state.net.stopping = false; state.net.playing = false; $("net-play").textContent = t("play");
 }
 async function netPlay() {
   if (state.net.playing) { await netPause(); return; }
@@ -368,7 +369,8 @@ async function netPlay() {
         }
       }
     } catch (e) { if (e.name !== "AbortError") $("net-error").textContent = e.message; }
-    state.net.playing = false; $("net-play").textContent = t("play");
+    // A pause finishes the bookkeeping itself; here the run ended on its own (diverged, done).
+    if (!state.net.stopping) { state.net.playing = false; $("net-play").textContent = t("play"); }
   })();
 }
 async function netStep() {
@@ -516,6 +518,7 @@ async function init() {
   $("features").onchange = netChanged;
   $("net-optimizer").onchange = () => { $("net-lr").value = state.meta.net_optimizers[$("net-optimizer").value].lr; netChanged(); };
   ["show-test", "discretize"].forEach((id) => { $(id).onchange = () => { saveUrl(); drawOutput(); drawNetwork(); }; });
+  $("batch-all").onclick = () => { $("batch").value = 2000; netChanged(); };
   $("regenerate").onclick = () => { $("seed").value = Number($("seed").value) + 1; netChanged(); };
   $("add-layer").onclick = () => { if (state.net.layers.length < state.meta.limits.layers) { state.net.layers.push(2); renderLayers(); netChanged(); } };
   $("remove-layer").onclick = () => { if (state.net.layers.length) { state.net.layers.pop(); renderLayers(); netChanged(); } };

@@ -3,7 +3,7 @@
 "use strict";
 const I18N = {
   en: {
-    playground: "playground", language: "Language", export_png: "Export PNG", export_csv: "Export CSV",
+    playground: "playground", language: "Language", all: "all", export_png: "Export PNG", export_csv: "Export CSV",
     race_title: "Landscape race", function: "Function", formula: "or formula f(x, y)",
     add_optimizer: "+ optimizer", remove: "remove", steps: "Steps", start: "Start (x, y)",
     race: "Race", play: "Play", pause: "Pause", step: "Step", reset: "Reset", speed: "Speed",
@@ -67,7 +67,7 @@ const I18N = {
     tip_reset: "Back to the start: same seed, same run.",
   },
   ko: {
-    playground: "놀이터", language: "언어", export_png: "PNG 내보내기", export_csv: "CSV 내보내기",
+    playground: "놀이터", language: "언어", all: "전체", export_png: "PNG 내보내기", export_csv: "CSV 내보내기",
     race_title: "손실 지형 경주", function: "함수", formula: "또는 수식 f(x, y)",
     add_optimizer: "+ 옵티마이저", remove: "삭제", steps: "스텝 수", start: "시작점 (x, y)",
     race: "경주", play: "재생", pause: "일시정지", step: "한 스텝", reset: "초기화", speed: "속도",
