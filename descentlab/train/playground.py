@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -94,7 +94,6 @@ class PlaygroundConfig:
     seed: int = 0
     grid: int = 50
     neuron_grid: int = 24
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _choice(name: str, value: str, valid: Sequence[str]) -> None:
@@ -455,9 +454,6 @@ class PlaygroundSession:
         return {part: {"points": _rounded(self.points[part]),
                        "targets": np.asarray(self.targets[part]).ravel().tolist()}
                 for part in ("train", "test")}
-
-    def config_dict(self) -> dict[str, Any]:
-        return asdict(self.config)
 
 
 def _rounded(a: np.ndarray, digits: int = 4) -> Any:
