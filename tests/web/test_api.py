@@ -262,8 +262,8 @@ def test_stream_sends_frames_and_pause_stops_the_worker(client):
 def test_hostile_landscapes_never_give_a_server_error(client, formula):
     """Unbounded, flat, non-smooth, NaN-valued landscapes: every answer is 200 or a 4xx line."""
     names = ["gd", "adam", "newton", "bfgs", "lbfgs", "newton_cg"]
-    for start in ([0.0, 0.0], [0.5, -1.0], [1e6, -1e6]):
-        r = client.post("/api/race", json={"formula": formula, "start": start, "steps": 40,
+    for start in ([0.0, 0.0], [1e6, -1e6]):
+        r = client.post("/api/race", json={"formula": formula, "start": start, "steps": 20,
                                            "optimizers": [{"name": n} for n in names]})
         assert r.status_code in (200, 422), r.text[:300]
         if r.status_code == 200:
