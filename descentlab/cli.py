@@ -34,7 +34,7 @@ __all__ = ["COMMAND_MODULES", "EXTRAS", "MAX_BATCH_SIZE", "MAX_EPOCHS", "UsageEr
 
 #: Modules whose ``register(subparsers)`` adds subcommands, after this module's own (train,
 #: compare). The lab adds its ``lab`` and ``gallery`` commands by listing its module here.
-COMMAND_MODULES: tuple[str, ...] = ("descentlab.lab.cli", "descentlab.sweep.cli")
+COMMAND_MODULES: tuple[str, ...] = ("descentlab.lab.cli", "descentlab.sweep.cli", "descentlab.web.cli")
 
 
 class UsageError(Exception):

@@ -18,6 +18,7 @@ import functools
 import heapq
 import itertools
 import sys
+import threading
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -34,10 +35,16 @@ __all__ = [
 ]
 
 
-class _Mode:
+class _ModeState(threading.local):
+    """Grad mode, anomaly mode and create-graph forcing, one copy per thread (as PyTorch's grad
+    mode): a server can train in one worker thread while another evaluates under ``no_grad``."""
+
     grad = True
     anomaly = False
     force_create_graph = False
+
+
+_Mode = _ModeState()
 
 
 # Bound by tensor.py once Tensor exists (the two modules need each other).

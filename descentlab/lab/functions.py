@@ -126,7 +126,11 @@ class Landscape:
             (g,) = _autograd_grad(self(t).sum(), t, create_graph=True)
             rows = []
             for i in range(self.dim):
-                (h,) = _autograd_grad(g[..., i].sum(), t, retain_graph=True, allow_unused=True)
+                gi = g[..., i].sum()
+                # A gradient that does not depend on x (f linear or piecewise linear, e.g. |x| + y)
+                # has no graph to differentiate: that row of the Hessian is zero.
+                (h,) = ((None,) if not gi.requires_grad else
+                        _autograd_grad(gi, t, retain_graph=True, allow_unused=True))
                 rows.append(np.zeros_like(x) if h is None else h.numpy())
         return np.stack(rows, axis=-2)
 
