@@ -7,7 +7,9 @@ It is a linear map; its vector-Jacobian product is ``Col2Im`` (scatter-add each 
 and Col2Im's is Im2Col. Each backward calls the other op, so both are differentiable to any order.
 
 The forward is a zero-copy strided view (``numpy.lib.stride_tricks.as_strided``) made contiguous
-once; col2im adds kh·kw strided slices, never a Python loop over pixels.
+once; col2im adds kh·kw strided slices, never a Python loop over pixels, and when the windows tile
+the input (stride = kernel, as in 2×2 pooling) it is a single transposed copy. Max pooling never
+copies the windows: it takes a running maximum over the kh·kw strided views.
 """
 
 from __future__ import annotations
@@ -41,18 +43,44 @@ def im2col_array(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> n
     return np.ascontiguousarray(view)
 
 
+def _tiles(kernel: Pair, stride: Pair, dilation: Pair) -> bool:
+    """Whether the windows tile the input without overlap or gaps (stride = kernel, no dilation):
+    then im2col and col2im are a reshape and a transpose, and pooling needs no window copy."""
+    return stride == kernel and dilation == (1, 1)
+
+
 def col2im_array(cols: np.ndarray, shape: tuple, stride: Pair, dilation: Pair) -> np.ndarray:
     """The adjoint of ``im2col_array``: sum every window entry back into an array of ``shape``."""
     n, ho, wo, c, kh, kw = cols.shape
     (sh, sw), (dh, dw) = stride, dilation
+    windows = cols.transpose(0, 3, 1, 2, 4, 5)
+    if _tiles((kh, kw), stride, dilation):
+        # Each input entry is in at most one window: one transposed copy, no scatter-add.
+        tiled = windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, ho * kh, wo * kw)
+        if tiled.shape == tuple(shape):
+            return np.ascontiguousarray(tiled)
+        out = np.zeros(shape, dtype=cols.dtype)
+        out[:, :, : ho * kh, : wo * kw] = tiled
+        return out
     out = np.zeros(shape, dtype=cols.dtype)
     # Window offset (a, b) of every output position lands on one strided slice of the input.
-    windows = cols.transpose(0, 3, 1, 2, 4, 5)
     for a in range(kh):
         rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
         for b in range(kw):
             out[:, :, rows, b * dw: b * dw + sw * (wo - 1) + 1: sw] += windows[..., a, b]
     return out
+
+
+def _window_slices(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair):
+    """The kh·kw strided views x[n, c, i·s + a·d, j·s + b·d] over all (i, j), offset (a, b)
+    in row-major order: pooling reduces across them element-wise, copying no window."""
+    h, w = x.shape[2:]
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    ho, wo = output_size(h, kh, sh, dh), output_size(w, kw, sw, dw)
+    for a in range(kh):
+        rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
+        for b in range(kw):
+            yield x[:, :, rows, b * dw: b * dw + sw * (wo - 1) + 1: sw]
 
 
 class Im2Col(Function):
@@ -93,13 +121,22 @@ class MaxPool2dFn(Function):
     @staticmethod
     def forward(ctx: FunctionCtx, x: Tensor, *, kernel: Pair, stride: Pair,
                 dilation: Pair) -> Tensor:
-        cols = im2col_array(x._data, kernel, stride, dilation)
-        flat = cols.reshape(cols.shape[:4] + (-1,))
-        first = flat.argmax(-1)[..., None]
-        ctx.first, ctx.cols_shape = first, cols.shape
+        # A running maximum over the kh·kw strided window views: element-wise passes over the
+        # output's size, never a copy of the windows; `first` keeps the first maximal offset.
+        views = list(_window_slices(x._data, kernel, stride, dilation))
+        out = views[0].copy()
+        first = np.zeros(out.shape, dtype=np.intp)
+        for k, view in enumerate(views[1:], start=1):
+            np.copyto(first, k, where=view > out)
+            np.maximum(out, view, out=out)
+        nan = np.isnan(out)
+        if nan.any():  # rare: like torch's kernel, a window holding NaN points at its last NaN
+            for k, view in enumerate(views):
+                np.copyto(first, k, where=nan & np.isnan(view))
+        ctx.first = first.transpose(0, 2, 3, 1)[..., None]
+        ctx.cols_shape = out.shape[:1] + out.shape[2:] + out.shape[1:2] + kernel
         ctx.shape, ctx.stride, ctx.dilation, ctx.kernel = x.shape, stride, dilation, kernel
-        out = np.take_along_axis(flat, first, -1)[..., 0]
-        return Tensor._wrap(np.ascontiguousarray(out.transpose(0, 3, 1, 2)))
+        return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx: FunctionCtx, g: Tensor) -> Tensor:
