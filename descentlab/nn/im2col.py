@@ -20,7 +20,8 @@ from numpy.lib.stride_tricks import as_strided
 from ..autograd.function import Function, FunctionCtx
 from ..autograd.tensor import Tensor
 
-__all__ = ["Im2Col", "Col2Im", "MaxPool2dFn", "im2col_array", "output_size"]
+__all__ = ["Im2Col", "Col2Im", "MaxPool2dFn", "MaxScatter", "MaxGather", "im2col_array",
+           "output_size"]
 
 Pair = tuple[int, int]
 
@@ -113,35 +114,97 @@ class Col2Im(Function):
 
 
 class MaxPool2dFn(Function):
-    """out[n, c, i, j] = max of the window at (i, j);  ∂/∂x = col2im(g placed at each window's
-    first maximum) — the first, as torch, so ties (zeros after a ReLU) get one gradient, not a
-    share. Written as one op so the argmax is computed once and the backward is a masked product
-    plus Col2Im, both differentiable."""
+    """out[n, c, i, j] = max of the window at (i, j);  ∂/∂x = g placed at each window's maximal
+    entry — the first one, as torch, so ties (zeros after a ReLU) get one gradient, not a share;
+    a window holding NaN outputs NaN and points at its last NaN, as torch's kernel does.
+
+    The argmax is found once, as one boolean mask per window offset (a, b); the backward is
+    ``MaxScatter`` and its adjoint ``MaxGather``, linear maps over those masks, each the other's
+    backward, so max pooling is differentiable to any order."""
 
     @staticmethod
     def forward(ctx: FunctionCtx, x: Tensor, *, kernel: Pair, stride: Pair,
                 dilation: Pair) -> Tensor:
         # A running maximum over the kh·kw strided window views: element-wise passes over the
-        # output's size, never a copy of the windows; `first` keeps the first maximal offset.
+        # output's size, never a copy of the windows (masked NumPy calls are slow on strided
+        # views, so the first-maximum masks are built from comparisons alone).
         views = list(_window_slices(x._data, kernel, stride, dilation))
         out = views[0].copy()
-        first = np.zeros(out.shape, dtype=np.intp)
-        for k, view in enumerate(views[1:], start=1):
-            np.copyto(first, k, where=view > out)
+        for view in views[1:]:
             np.maximum(out, view, out=out)
+        taken = np.zeros(out.shape, dtype=bool)
+        masks = []
+        for view in views:
+            mask = view == out
+            mask &= ~taken
+            taken |= mask
+            masks.append(mask)
         nan = np.isnan(out)
         if nan.any():  # rare: like torch's kernel, a window holding NaN points at its last NaN
-            for k, view in enumerate(views):
-                np.copyto(first, k, where=nan & np.isnan(view))
-        ctx.first = first.transpose(0, 2, 3, 1)[..., None]
-        ctx.cols_shape = out.shape[:1] + out.shape[2:] + out.shape[1:2] + kernel
-        ctx.shape, ctx.stride, ctx.dilation, ctx.kernel = x.shape, stride, dilation, kernel
+            found = np.zeros(out.shape, dtype=bool)
+            for k in range(len(views) - 1, -1, -1):
+                last = nan & np.isnan(views[k]) & ~found
+                found |= last
+                masks[k] = (masks[k] & ~nan) | last
+        ctx.pick = _Picks(tuple(masks), x.shape, kernel, stride, dilation)
         return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx: FunctionCtx, g: Tensor) -> Tensor:
-        k = ctx.cols_shape[4] * ctx.cols_shape[5]
-        mask = (np.arange(k) == ctx.first).astype(g.dtype)
-        g_cols = g.permute(0, 2, 3, 1).unsqueeze(-1) * Tensor._wrap(mask)
-        return Col2Im.apply(g_cols.reshape(ctx.cols_shape), shape=ctx.shape, kernel=ctx.kernel,
-                            stride=ctx.stride, dilation=ctx.dilation)
+        return MaxScatter.apply(g, pick=ctx.pick)
+
+
+class _Picks:
+    """Which window offset each pooled entry came from: one mask per offset, plus the geometry."""
+
+    __slots__ = ("masks", "shape", "kernel", "stride", "dilation")
+
+    def __init__(self, masks: tuple, shape: tuple, kernel: Pair, stride: Pair, dilation: Pair):
+        self.masks, self.shape = masks, shape
+        self.kernel, self.stride, self.dilation = kernel, stride, dilation
+
+    def views(self, x: np.ndarray):
+        return zip(self.masks, _window_slices(x, self.kernel, self.stride, self.dilation))
+
+
+class MaxScatter(Function):
+    """g (pooled shape) → the input's shape, each entry added where its window's max was;
+    ∂/∂g = MaxGather(g')."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, g: Tensor, *, pick: _Picks) -> Tensor:
+        ctx.pick = pick
+        gd = g._data
+        out = np.zeros(pick.shape, dtype=gd.dtype)
+        if not np.isfinite(gd).all():  # g·mask would turn ±inf into NaN off the maximum
+            for mask, view in pick.views(out):
+                np.add(view, gd, out=view, where=mask)
+            return Tensor._wrap(out)
+        tiles = _tiles(pick.kernel, pick.stride, pick.dilation)
+        for mask, view in pick.views(out):
+            if tiles:  # each entry is in one window at most: a plain store
+                np.multiply(gd, mask, out=view)
+            else:  # overlapping windows accumulate
+                view += gd * mask
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, g: Tensor) -> Tensor:
+        return MaxGather.apply(g, pick=ctx.pick)
+
+
+class MaxGather(Function):
+    """x (input shape) → the pooled shape, each entry read where its window's max was;
+    ∂/∂x = MaxScatter(g')."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, *, pick: _Picks) -> Tensor:
+        ctx.pick = pick
+        out = np.empty(pick.masks[0].shape, dtype=x.dtype)
+        for mask, view in pick.views(x._data):
+            np.copyto(out, view, where=mask)
+        return Tensor._wrap(out)
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, g: Tensor) -> Tensor:
+        return MaxScatter.apply(g, pick=ctx.pick)

@@ -55,3 +55,15 @@ def test_col2im_tiling_path_is_the_adjoint_of_im2col():
     back = col2im_array(c, x.shape, (2, 3), (1, 1))
     np.testing.assert_allclose(np.vdot(cols, c), np.vdot(x, back), rtol=1e-12)
     assert not back[:, :, 6:, :].any()  # the cropped row gets no gradient
+
+
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=2)])
+def test_max_pool_backward_with_infinite_upstream_gradient(kwargs):
+    """An inf in the upstream gradient reaches only its window's maximum (no inf·0 = NaN)."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((1, 2, 7, 7))
+    out_shape = torch.nn.functional.max_pool2d(torch.from_numpy(x), **kwargs).shape
+    g = rng.standard_normal(tuple(out_shape))
+    g[0, 0, 1, 1], g[0, 1, 0, 2] = np.inf, -np.inf
+    (_, ours_grad), (_, theirs_grad) = _pool_both(x, g, **kwargs)
+    np.testing.assert_array_equal(ours_grad, theirs_grad)
