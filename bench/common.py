@@ -59,10 +59,11 @@ def print_table(title: str, rows: list[dict]) -> None:
     print(f"| {'benchmark':<44} | {'descentlab':>11} | {'torch':>11} | {'ratio':>6} | note")
     print(f"|{'-' * 46}|{'-' * 13}|{'-' * 13}|{'-' * 8}|------")
     for r in rows:
-        torch_ms = r.get("torch_ms")
+        ours_ms, torch_ms = r.get("descentlab_ms"), r.get("torch_ms")
         ratio = r.get("ratio")
         print(
-            f"| {r['name']:<44} | {r['descentlab_ms']:>8.4f} ms | "
+            f"| {r['name']:<44} | "
+            f"{(f'{ours_ms:8.4f} ms' if ours_ms is not None else 'n/a'):>11} | "
             f"{(f'{torch_ms:8.4f} ms' if torch_ms is not None else 'n/a'):>11} | "
             f"{(f'{ratio:6.2f}' if ratio is not None else 'n/a'):>6} | {r.get('note', '')}"
         )

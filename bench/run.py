@@ -1,6 +1,7 @@
 """Run every side-by-side benchmark and print one table per area (ratios = descentlab / torch).
 
-Usage: python bench/run.py [--quick] [--json FILE] [--only engine,train,optim,lab]
+Usage: python bench/run.py [--quick] [--json FILE] [--only engine,train,optim,lab,scaling]
+                           [--plot FILE]
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from common import print_table  # noqa: E402
 
 AREAS = {"engine": "bench_engine", "train": "bench_train", "optim": "bench_optim",
-         "lab": "bench_lab"}
+         "lab": "bench_lab", "scaling": "bench_scaling"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer repeats (a rough look)")
     ap.add_argument("--json", metavar="FILE", help="also write the numbers to FILE as JSON")
     ap.add_argument("--only", default=",".join(AREAS), help="comma-separated areas to run")
+    ap.add_argument("--plot", metavar="FILE",
+                    help="with the scaling area: write its curves (time vs batch, width, starts) "
+                         "as one PNG")
     args = ap.parse_args(argv)
     wanted = [a.strip() for a in args.only.split(",") if a.strip()]
     unknown = [a for a in wanted if a not in AREAS]
@@ -47,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = mod.run(args.quick)
         results["areas"][area] = rows
         print_table(area, rows)
+        if area == "scaling" and args.plot:
+            mod.plot(rows, args.plot)
+            print(f"\nwrote {args.plot}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)
