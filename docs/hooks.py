@@ -126,11 +126,10 @@ def _reference_pages() -> dict[str, str]:
             if not (callable(obj) or inspect.isclass(obj)):
                 data_rows.append(f'| <a id="{path}"></a>`{name}` | `{obj!r}` |')
                 continue
-            if "<locals>" in getattr(obj, "__qualname__", ""):
-                # Made at import time (``torch.abs(x)`` = ``x.abs()``), so invisible to
-                # mkdocstrings' static analysis: listed with a link to the method instead.
-                forms.append(f'| <a id="{path}"></a>`{path}(input, ...)` | '
-                             f"[`Tensor`][descentlab.Tensor]`.{name}` |")
+            if _built_at_import(obj):
+                # Made at import time (``descentlab.abs(x)`` = ``x.abs()``), so invisible to
+                # mkdocstrings' static analysis: listed in a table with its docstring instead.
+                forms.append(f'| <a id="{path}"></a>`{path}(...)` | {_first_line(obj)} |')
                 continue
             if path in sys.modules:
                 # Named like a submodule of its own (optim.minimize the function, in
@@ -142,14 +141,32 @@ def _reference_pages() -> dict[str, str]:
             lines += [f"::: {path}", ""]
         if forms:
             lines += ["## Function forms of Tensor methods", "",
-                      "Each calls the method of the same name on its first argument.", "",
-                      "| function | same as |", "|---|---|", *forms, ""]
+                      "Built when descentlab is imported; most call the "
+                      "[`Tensor`][descentlab.Tensor] method of the same name on their first "
+                      "argument.", "",
+                      "| function | what |", "|---|---|", *forms, ""]
         if data_rows:
             lines += ["## Constants and data types", "", "| name | value |", "|---|---|",
                       *data_rows, ""]
         pages[_page_path(modname)] = "\n".join(lines) + "\n"
     pages[REFERENCE_PLACEHOLDER] = "\n".join(index) + "\n"
     return pages
+
+
+def _built_at_import(obj: Any) -> bool:
+    """Whether a function cannot be found where its ``__module__``/``__qualname__`` say: made by
+    a factory (a closure, or one renamed after its public name), so mkdocstrings cannot load it."""
+    if not callable(obj) or inspect.isclass(obj):
+        return False
+    qualname = getattr(obj, "__qualname__", "")
+    if "<locals>" in qualname:
+        return True
+    found: Any = sys.modules.get(getattr(obj, "__module__", None) or "")
+    if found is None:
+        return False
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return found is not obj
 
 
 def _first_line(obj: Any) -> str:

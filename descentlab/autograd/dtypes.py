@@ -402,6 +402,7 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
+    """Restore the global generator from ``get_rng_state()``'s dict (as torch.set_rng_state)."""
     default_generator.set_state(state)
 
 

@@ -169,10 +169,14 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
 
 
 def sum(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Σ of the elements over ``dim`` (all when None), as torch.sum(input, dim, keepdim=False, *,
+    dtype=None, out=None); ``out=`` needs ``dim``."""
     return _t(input).sum(dim, keepdim, dtype=dtype)
 
 
 def mean(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """(1/n)·Σ of the elements over ``dim`` (all when None), as torch.mean(input, dim,
+    keepdim=False, *, dtype=None, out=None); ``out=`` needs ``dim``."""
     return _t(input).mean(dim, keepdim, dtype=dtype)
 
 
