@@ -268,14 +268,20 @@ class SweepSpec:
 
 def applicable(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``params`` with the hyperparameters its optimizer has no use for set to
-    ``None`` (momentum for Adam, betas for SGD), so one run never hides under two hashes."""
+    ``None`` (momentum for Adam, betas for SGD, the batch size of a full-batch method such as
+    lbfgs), so one run never hides under two hashes."""
     params = dict(params)
     name = params["optimizer"]
     if kind == "train":
         from ..train.builders import OPTIMIZERS
 
-        if not OPTIMIZERS[name].momentum:
+        spec = OPTIMIZERS[name]
+        if not spec.momentum:
             params["momentum"] = None
+        if not spec.weight_decay:
+            params["weight_decay"] = None
+        if spec.closure:  # full batch, as ``descentlab train`` runs it
+            params["batch_size"] = None
         takes_betas = OPTIMIZERS[name].cls in ("Adam", "AdamW", "Adamax", "NAdam", "RAdam",
                                                "Lion")
         if "hidden" in params and params["hidden"] is not None:

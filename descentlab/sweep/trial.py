@@ -125,41 +125,18 @@ def _cnn(info: Any, channels: tuple[int, ...], activation: str) -> Any:
     return nn.Sequential(*layers)
 
 
-def _scheduler(name: str, optimizer: Any, epochs: int) -> Any:
-    """The ``--scheduler`` choices of ``descentlab train`` (see ``train.SCHEDULERS``)."""
-    from ..optim import lr_scheduler
-
-    if name == "step":
-        return lr_scheduler.MultiStepLR(optimizer, [epochs // 3, 2 * epochs // 3], gamma=0.1)
-    if name == "cosine":
-        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    if name == "plateau":
-        return lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=10)
-    raise ValueError(f"unknown scheduler {name!r}; choose from none, step, cosine, plateau")
-
-
 def _train(p: dict[str, Any], on_epoch: Callable[[int, float], bool] | None = None
            ) -> dict[str, Any]:
-    from .. import manual_seed, nn
-    from ..autograd.dtypes import Generator
     from ..data import DataLoader
-    from ..train import (
-        Callback,
-        DivergenceError,
-        LRSchedulerCallback,
-        Trainer,
-        evaluate,
-        make_optimizer,
-        prepare_data,
-    )
+    from ..train import Callback, DivergenceError, Trainer, evaluate, prepare_data
+    from ..train.run import loss_for, make_loaders, resolve_batch_size, seeded_start
 
     seed, epochs = int(p["seed"]), int(p["epochs"])
     d = prepare_data(p["dataset"], seed, float(p["val_split"] or 0.0))
-    # The same order of random draws as ``train_run``: seed, then weights, then the loader.
-    manual_seed(seed)
-    model = build_model(d.info, p)
-    optimizer = make_optimizer(p["optimizer"], model.parameters(), p["lr"],
-                               momentum=p.get("momentum"), weight_decay=p.get("weight_decay"))
+    model, optimizer, callbacks = seeded_start(
+        seed, lambda: build_model(d.info, p), p["optimizer"], p["lr"], epochs=epochs,
+        momentum=p.get("momentum"), weight_decay=p.get("weight_decay"),
+        scheduler=p.get("scheduler", "none"))
     if p.get("betas") is not None:
         for group in optimizer.param_groups:
             group["betas"] = tuple(p["betas"])
@@ -180,15 +157,13 @@ def _train(p: dict[str, Any], on_epoch: Callable[[int, float], bool] | None = No
 
     key = objective_name("train", p)
     clock = _Clock()
-    callbacks: list[Any] = [clock]
-    if p.get("scheduler", "none") != "none":
-        callbacks.append(LRSchedulerCallback(_scheduler(p["scheduler"], optimizer, epochs)))
-    loss_fn = nn.CrossEntropyLoss() if d.info.task == "classification" else nn.MSELoss()
-    trainer = Trainer(model, optimizer, loss_fn, callbacks=callbacks, clip_grad_norm=p.get("clip"),
-                      verbose="none")
-    loader = DataLoader(d.train, batch_size=int(p["batch_size"]), shuffle=True,
-                        generator=Generator().manual_seed(seed))
-    val = None if d.val is None else DataLoader(d.val, batch_size=max(int(p["batch_size"]), 1024))
+    trainer = Trainer(model, optimizer, loss_for(d.info.task), callbacks=[clock, *callbacks],
+                      clip_grad_norm=p.get("clip"), verbose="none")
+    # A full-batch method (lbfgs, bfgs, newton, newton-cg) takes the whole training set, as in
+    # ``descentlab train``; ``applicable`` has dropped its batch size.
+    size = p.get("batch_size")
+    loader, val = make_loaders(d.train, d.val, resolve_batch_size(
+        p["optimizer"], None if size is None else int(size), len(d.train)), seed)
     status, reason = "done", None
     try:
         trainer.fit(loader, epochs, val)

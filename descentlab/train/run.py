@@ -8,7 +8,7 @@ import dataclasses
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,8 @@ from .metrics import History
 from .plots import plot_comparison, plot_history
 
 __all__ = ["CompareResult", "RunConfig", "RunResult", "SCHEDULERS", "compare_optimizers",
-           "comparison_markdown",
-           "prepare_data", "train_run"]
+           "comparison_markdown", "loss_for", "make_loaders", "make_scheduler", "prepare_data",
+           "resolve_batch_size", "seeded_start", "train_run"]
 
 #: ``--scheduler`` choices: none, step (×0.1 at 1/3 and 2/3 of the epochs), cosine (to 0 at the
 #: last epoch), plateau (ReduceLROnPlateau ×0.5 after 10 epochs without improvement).
@@ -208,30 +208,44 @@ def model_kind(config: RunConfig, info: Any) -> str:
 
 
 def batch_size(config: RunConfig, n_train: int) -> int:
-    """The batch size a run uses: the whole training set for the full-batch methods (an
-    explicit smaller ``batch_size`` is refused for them), else ``config.batch_size`` (``"full"``:
-    the whole set; ``None``: :data:`DEFAULT_BATCH_SIZE`), at most the training set's size."""
-    size = config.batch_size
+    """The batch size a run uses: :func:`resolve_batch_size` of ``config``'s optimizer and
+    batch size."""
+    return resolve_batch_size(config.optimizer, config.batch_size, n_train)
+
+
+def resolve_batch_size(optimizer: str, size: int | str | None, n_train: int) -> int:
+    """The batch size ``optimizer`` trains with: the whole training set for the full-batch
+    methods (an explicit smaller ``size`` is refused for them), else ``size`` (``"full"``: the
+    whole set; ``None``: :data:`DEFAULT_BATCH_SIZE`), at most the training set's size."""
     if size == "full":
         size = n_train
     elif size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise ValueError(f"batch_size must be a positive integer or 'full' (got {size!r})")
-    if OPTIMIZERS[optimizer_key(config.optimizer)].closure:
+    if OPTIMIZERS[optimizer_key(optimizer)].closure:
         if size is not None and size < n_train:
-            raise ValueError(f"{config.optimizer} is a full-batch method (its line search needs "
+            raise ValueError(f"{optimizer} is a full-batch method (its line search needs "
                              "the same loss at every trial point), so it trains on all "
                              f"{n_train} samples at once; leave out the batch size")
         return n_train
     return min(DEFAULT_BATCH_SIZE if size is None else size, n_train)
 
 
-def _loss_fn(task: str) -> Any:
+def loss_for(task: str) -> Any:
+    """The loss a run trains with: cross-entropy for ``"classification"``, else MSE."""
     from .. import nn
 
     return nn.CrossEntropyLoss() if task == "classification" else nn.MSELoss()
 
 
-def _scheduler(name: str, optimizer: Any, epochs: int) -> Any:
+def make_scheduler(name: str, optimizer: Any, epochs: int) -> Any:
+    """The learning-rate schedule a :data:`SCHEDULERS` name stands for, over ``epochs`` epochs.
+
+    Args:
+        name: ``"step"`` (×0.1 at 1/3 and 2/3 of the epochs), ``"cosine"`` (to 0 at the last
+            epoch) or ``"plateau"`` (×0.5 after 10 epochs without improvement).
+        optimizer: the optimizer it schedules.
+        epochs: the run's length.
+    """
     from ..optim import lr_scheduler
 
     if name == "step":
@@ -243,34 +257,59 @@ def _scheduler(name: str, optimizer: Any, epochs: int) -> Any:
     raise ValueError(f"unknown scheduler {name!r}; choose from {', '.join(SCHEDULERS)}")
 
 
-def _setup(config: RunConfig, d: _Data, callbacks: Sequence[Callback] = ()) -> Trainer:
-    """Seeded model, optimizer, schedule and trainer: the same config gives the same start."""
+def seeded_start(seed: int, build: Callable[[], Any], optimizer: str, lr: float | None, *,
+                 epochs: int, momentum: float | None = None,
+                 weight_decay: float | None = None, scheduler: str = "none"
+                 ) -> tuple[Any, Any, list[Callback]]:
+    """The start of a run in its fixed order of random draws: the global seed, then the weights
+    (``build()``), then the optimizer (:func:`make_optimizer`) and its schedule.
+
+    Every entry point that claims to run what ``descentlab train`` runs starts here, so the same
+    options give the same initial weights.
+
+    Returns:
+        (model, optimizer, callbacks): the callbacks hold the schedule (empty for ``"none"``).
+    """
     from .. import manual_seed
 
-    manual_seed(config.seed)
-    model = build_model(model_kind(config, d.info), d.info, config.hidden, config.activation)
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr,
-                               momentum=config.momentum, weight_decay=config.weight_decay)
-    cbs = list(callbacks)
-    if config.scheduler != "none":
-        cbs.append(LRSchedulerCallback(_scheduler(config.scheduler, optimizer, config.epochs)))
+    manual_seed(seed)
+    model = build()
+    opt = make_optimizer(optimizer, model.parameters(), lr, momentum=momentum,
+                         weight_decay=weight_decay)
+    schedule = [] if scheduler == "none" else [
+        LRSchedulerCallback(make_scheduler(scheduler, opt, epochs))]
+    return model, opt, schedule
+
+
+def make_loaders(train: Any, val: Any, batch_size: int, seed: int) -> tuple[Any, Any]:
+    """A shuffled training loader with its own generator seeded by ``seed`` (saved in
+    checkpoints, so a resume reshuffles identically) and a validation loader (``None`` without
+    validation data) in batches of at least 1024."""
+    from ..autograd.dtypes import Generator
+    from ..data import DataLoader
+
+    loader = DataLoader(train, batch_size=batch_size, shuffle=True,
+                        generator=Generator().manual_seed(seed))
+    return loader, None if val is None else DataLoader(val, batch_size=max(batch_size, 1024))
+
+
+def _setup(config: RunConfig, d: _Data, callbacks: Sequence[Callback] = ()) -> Trainer:
+    """Seeded model, optimizer, schedule and trainer: the same config gives the same start."""
+    model, optimizer, schedule = seeded_start(
+        config.seed,
+        lambda: build_model(model_kind(config, d.info), d.info, config.hidden, config.activation),
+        config.optimizer, config.lr, epochs=config.epochs, momentum=config.momentum,
+        weight_decay=config.weight_decay, scheduler=config.scheduler)
+    cbs = [*callbacks, *schedule]
     if config.patience is not None:
         cbs.append(EarlyStopping("val_loss" if d.val is not None else "loss", config.patience))
-    return Trainer(model, optimizer, _loss_fn(d.info.task), callbacks=cbs,
+    return Trainer(model, optimizer, loss_for(d.info.task), callbacks=cbs,
                    clip_grad_norm=config.clip, divergence_factor=config.divergence_factor,
                    verbose=config.verbose, config=_resolved(config, d).to_json())
 
 
 def _loaders(config: RunConfig, d: _Data) -> tuple[Any, Any]:
-    from ..autograd.dtypes import Generator
-    from ..data import DataLoader
-
-    # The loader's own generator is saved in checkpoints, so a resume reshuffles identically.
-    size = batch_size(config, len(d.train))
-    train = DataLoader(d.train, batch_size=size, shuffle=True,
-                       generator=Generator().manual_seed(config.seed))
-    val = None if d.val is None else DataLoader(d.val, batch_size=max(size, 1024))
-    return train, val
+    return make_loaders(d.train, d.val, batch_size(config, len(d.train)), config.seed)
 
 
 def _resolved(config: RunConfig, d: _Data) -> RunConfig:

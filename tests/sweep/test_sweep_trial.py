@@ -30,6 +30,27 @@ def test_train_trial_equals_descentlab_train(tmp_path, extra):
     assert [m["step"] for m in result["metrics"]] == [steps_per_epoch * e for e in range(1, 5)]
 
 
+@pytest.mark.parametrize("optimizer", ["lbfgs", "bfgs"])
+def test_second_order_trial_equals_descentlab_train_full_batch(tmp_path, optimizer):
+    from descentlab.sweep.spec import SweepSpec
+
+    base = {"dataset": "moons", "hidden": [4], "activation": "tanh", "epochs": 3, "seed": 1,
+            "val_split": 0.2, "lr": 1.0}
+    spec = SweepSpec("train", base, {"optimizer": [optimizer], "batch_size": [16, 50]})
+    (trial,) = spec.trials()  # the batch size does not apply: one trial, on the whole set
+    assert trial.params["batch_size"] is None
+    result = run_trial("train", trial.params)
+    oracle = train_run(RunConfig(dataset="moons", hidden=(4,), activation="tanh",
+                                 optimizer=optimizer, lr=1.0, epochs=3, seed=1, val_split=0.2,
+                                 out=str(tmp_path), verbose="none"))
+    assert result["status"] == "done", result["reason"]
+    assert oracle.batch_size == 400
+    for key in ("loss", "accuracy", "val_loss"):
+        assert [m[key] for m in result["metrics"]] == oracle.history[key], key
+    assert [m["step"] for m in result["metrics"]] == [1, 2, 3]
+    assert result["objective"] == oracle.final["val_loss"]
+
+
 def test_betas_reach_the_optimizer():
     base = {"dataset": "spiral", "hidden": [4], "activation": "relu", "batch_size": 100,
             "epochs": 2, "seed": 0, "momentum": None, "weight_decay": None, "clip": None,
