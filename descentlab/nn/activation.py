@@ -118,32 +118,30 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Softmax(Module):
-    """e^(x_i) / Σ_j e^(x_j) along ``dim``."""
+class _AlongDim(Module):
+    """A normalization along one dim (Softmax, LogSoftmax); ``dim`` None is refused when called,
+    since PyTorch's implicit choice is deprecated."""
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    """e^(x_i) / Σ_j e^(x_j) along ``dim``."""
 
     def forward(self, input: Tensor) -> Tensor:
         return input.softmax(_dim(self.dim, input, "Softmax"))
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     """log softmax along ``dim``: x_i − logΣ_j e^(x_j)."""
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
         return input.log_softmax(_dim(self.dim, input, "LogSoftmax"))
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
 
 def _dim(dim: int | None, input: Tensor, name: str) -> int:

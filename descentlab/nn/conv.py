@@ -5,17 +5,93 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd import creation as _c
 from ..autograd.tensor import Tensor
 from . import functional as F
-from .linear import _reset_weight_and_bias
-from .module import Module
-from .parameter import Parameter
+from .linear import _make_weight_and_bias, _reset_weight_and_bias
+from .module import Module, _options_repr
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
 
 
-class Conv2d(Module):
+def _tuple(value: Any, name: str, dims: int) -> tuple[int, ...]:
+    """An int or a ``dims``-tuple of ints as a ``dims``-tuple (torch's ``_single`` / ``_pair``)."""
+    return (F._single(value, name),) if dims == 1 else F._pair(value, name)
+
+
+def _check_groups(kind: str, in_channels: int, out_channels: int, groups: int) -> None:
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(
+            f"{kind}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
+            f"divisible by groups ({groups})"
+        )
+
+
+class _ConvNd(Module):
+    """What the convolutions share: channel counts, kernel geometry, the weight and bias with
+    torch's initialization, and the repr. Subclasses check and parse their own arguments."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: tuple[int, ...],
+                 stride: tuple[int, ...], padding: Any, dilation: tuple[int, ...], groups: int,
+                 bias: bool, padding_mode: str, weight_shape: tuple[int, ...], device: Any,
+                 dtype: Any) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size, self.stride = kernel_size, stride
+        self.padding, self.dilation = padding, dilation
+        self.padding_mode = padding_mode
+        _make_weight_and_bias(self, weight_shape, out_channels, bias, device, dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        _reset_weight_and_bias(self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        zeros, ones = (0,) * len(self.kernel_size), (1,) * len(self.kernel_size)
+        output_padding = getattr(self, "output_padding", zeros)
+        return _options_repr(
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}",
+            ("padding", repr(self.padding), self.padding != zeros),
+            ("dilation", self.dilation, self.dilation != ones),
+            ("output_padding", output_padding, output_padding != zeros),
+            ("groups", self.groups, self.groups != 1),
+            ("bias", False, self.bias is None))
+
+
+class _Conv(_ConvNd):
+    """Conv1d and Conv2d: a forward convolution over ``dims`` spatial dims, with torch's
+    argument checks (padding 'same' needs stride 1; only ``padding_mode='zeros'``)."""
+
+    _kind: str  # the class name in error messages
+    dims: int
+
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+        padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+        padding_mode: str = "zeros", device: Any = None, dtype: Any = None,
+    ) -> None:
+        kind, dims = self._kind, self.dims
+        _check_groups(kind, in_channels, out_channels, groups)
+        if padding_mode != "zeros":
+            raise NotImplementedError(
+                f"{kind}: padding_mode={padding_mode!r} is not supported; only 'zeros'"
+            )
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            forms = "an int, a pair," if dims == 2 else "an int,"
+            raise ValueError(f"{kind}: padding must be {forms} 'same' or 'valid', got "
+                             f"{padding!r}")
+        kernel_size = _tuple(kernel_size, "kernel_size", dims)
+        stride = _tuple(stride, "stride", dims)
+        padding = padding if isinstance(padding, str) else _tuple(padding, "padding", dims)
+        dilation = _tuple(dilation, "dilation", dims)
+        if padding == "same" and stride != (1,) * dims:
+            raise ValueError(f"{kind}: padding='same' is not supported for strided convolutions")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode,
+                         (out_channels, in_channels // groups) + kernel_size, device, dtype)
+
+
+class Conv2d(_Conv):
     """2-D convolution (cross-correlation) over (N, C_in, H, W), as ``torch.nn.Conv2d``.
 
     out[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, c]; H_out = ⌊(H + 2p − d·(k − 1) − 1)/s⌋ + 1.
@@ -30,63 +106,14 @@ class Conv2d(Module):
         bias: learn a per-output-channel bias (default True).
     """
 
-    def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-        padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-        padding_mode: str = "zeros", device: Any = None, dtype: Any = None,
-    ) -> None:
-        super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
-                f"be divisible by groups ({groups})"
-            )
-        if padding_mode != "zeros":
-            raise NotImplementedError(
-                f"Conv2d: padding_mode={padding_mode!r} is not supported; only 'zeros'"
-            )
-        if isinstance(padding, str) and padding not in ("same", "valid"):
-            raise ValueError(f"Conv2d: padding must be an int, a pair, 'same' or 'valid', got "
-                             f"{padding!r}")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = F._pair(kernel_size, "kernel_size")
-        self.stride = F._pair(stride, "stride")
-        self.padding = padding if isinstance(padding, str) else F._pair(padding, "padding")
-        self.dilation = F._pair(dilation, "dilation")
-        if padding == "same" and self.stride != (1, 1):
-            raise ValueError("Conv2d: padding='same' is not supported for strided convolutions")
-        self.padding_mode = padding_mode
-        shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(_c.empty(*shape, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(_c.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        _reset_weight_and_bias(self.weight, self.bias)
+    _kind, dims = "Conv2d", 2
 
     def forward(self, input: Tensor) -> Tensor:
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 
-    def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0, 0):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else \
-                f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
 
-
-class Conv1d(Module):
+class Conv1d(_Conv):
     """1-D convolution (cross-correlation) over (N, C_in, L), as ``torch.nn.Conv1d``.
 
     out[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, c]; L_out = ⌊(L + 2p − d·(k − 1) − 1)/s⌋ + 1.
@@ -101,64 +128,15 @@ class Conv1d(Module):
         bias: learn a per-output-channel bias (default True).
     """
 
-    def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-        padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-        padding_mode: str = "zeros", device: Any = None, dtype: Any = None,
-    ) -> None:
-        super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"Conv1d: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
-                f"be divisible by groups ({groups})"
-            )
-        if padding_mode != "zeros":
-            raise NotImplementedError(
-                f"Conv1d: padding_mode={padding_mode!r} is not supported; only 'zeros'"
-            )
-        if isinstance(padding, str) and padding not in ("same", "valid"):
-            raise ValueError(f"Conv1d: padding must be an int, 'same' or 'valid', got "
-                             f"{padding!r}")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = (F._single(kernel_size, "kernel_size"),)
-        self.stride = (F._single(stride, "stride"),)
-        self.padding = padding if isinstance(padding, str) else (F._single(padding, "padding"),)
-        self.dilation = (F._single(dilation, "dilation"),)
-        if padding == "same" and self.stride != (1,):
-            raise ValueError("Conv1d: padding='same' is not supported for strided convolutions")
-        self.padding_mode = padding_mode
-        shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(_c.empty(*shape, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(_c.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        _reset_weight_and_bias(self.weight, self.bias)
+    _kind, dims = "Conv1d", 1
 
     def forward(self, input: Tensor) -> Tensor:
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
         return F.conv1d(input, self.weight, self.bias, self.stride[0], padding,
                         self.dilation[0], self.groups)
 
-    def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0,):
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else \
-                f", padding={self.padding}"
-        if self.dilation != (1,):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
 
-
-class ConvTranspose2d(Module):
+class ConvTranspose2d(_ConvNd):
     """2-D transposed convolution over (N, C_in, H, W), as ``torch.nn.ConvTranspose2d``: the
     gradient of a Conv2d with respect to its input, used to upsample.
 
@@ -178,32 +156,19 @@ class ConvTranspose2d(Module):
         padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
         dilation: Any = 1, padding_mode: str = "zeros", device: Any = None, dtype: Any = None,
     ) -> None:
-        super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"ConvTranspose2d: in_channels ({in_channels}) and out_channels ({out_channels}) "
-                f"must both be divisible by groups ({groups})"
-            )
+        _check_groups("ConvTranspose2d", in_channels, out_channels, groups)
         if padding_mode != "zeros":
             raise ValueError(f"Only \"zeros\" padding mode is supported for ConvTranspose2d, got "
                              f"{padding_mode!r}")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = F._pair(kernel_size, "kernel_size")
-        self.stride = F._pair(stride, "stride")
-        self.padding = F._pair(padding, "padding")
-        self.output_padding = F._pair(output_padding, "output_padding")
-        self.dilation = F._pair(dilation, "dilation")
-        self.padding_mode = padding_mode
-        shape = (in_channels, out_channels // groups) + self.kernel_size
-        self.weight = Parameter(_c.empty(*shape, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(_c.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        _reset_weight_and_bias(self.weight, self.bias)
+        kernel_size = F._pair(kernel_size, "kernel_size")
+        stride = F._pair(stride, "stride")
+        padding = F._pair(padding, "padding")
+        output_padding = F._pair(output_padding, "output_padding")
+        dilation = F._pair(dilation, "dilation")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode,
+                         (in_channels, out_channels // groups) + kernel_size, device, dtype)
+        self.output_padding = output_padding
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         if output_size is not None:
@@ -211,21 +176,6 @@ class ConvTranspose2d(Module):
                                       "output_padding instead")
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                   self.output_padding, self.groups, self.dilation)
-
-    def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0, 0):
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
 
 
 class MaxPool2d(Module):

@@ -9,7 +9,7 @@ from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor
 from . import functional as F
 from . import init
-from .module import Module
+from .module import Module, _options_repr
 from .parameter import Parameter
 
 __all__ = ["Embedding"]
@@ -83,11 +83,7 @@ class Embedding(Module):
                    _weight=embeddings, _freeze=freeze)
 
     def extra_repr(self) -> str:
-        s = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.padding_idx is not None:
-            s += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        return s
+        return _options_repr(f"{self.num_embeddings}, {self.embedding_dim}",
+                             ("padding_idx", self.padding_idx, self.padding_idx is not None),
+                             ("max_norm", self.max_norm, self.max_norm is not None),
+                             ("norm_type", self.norm_type, self.norm_type != 2))

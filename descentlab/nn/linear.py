@@ -25,6 +25,17 @@ def _reset_weight_and_bias(weight: Parameter, bias: Parameter | None) -> None:
         init.uniform_(bias, -bound, bound)
 
 
+def _make_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias_size: int,
+                          bias: bool, device: Any, dtype: Any) -> None:
+    """Give ``module`` an uninitialized ``weight`` Parameter of ``weight_shape`` and a ``bias`` of
+    ``bias_size`` (registered as None when ``bias`` is False)."""
+    module.weight = Parameter(_c.empty(*weight_shape, dtype=dtype, device=device))
+    if bias:
+        module.bias = Parameter(_c.empty(bias_size, dtype=dtype, device=device))
+    else:
+        module.register_parameter("bias", None)
+
+
 class Linear(Module):
     """y = x·Wᵀ + b, W of shape (out_features, in_features), initialized as torch.
 
@@ -39,11 +50,7 @@ class Linear(Module):
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(_c.empty(out_features, in_features, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(_c.empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        _make_weight_and_bias(self, (out_features, in_features), out_features, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -83,30 +83,28 @@ class Module:
                 f"super().__init__() first in __init__"
             )
 
-    def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Add a Parameter (or a None placeholder, as a layer without bias does) under ``name``."""
+    def _check_entry(self, name: str, value: Any, registry: str, kind: type, what: str,
+                     required: str) -> None:
+        """Refuse a bad name, a name taken by another attribute, or a value that is neither
+        None nor a ``kind`` before registering ``value`` under ``name`` in ``registry``."""
         self._check_registries()
         _check_name(name, self)
-        if hasattr(self, name) and name not in self._parameters:
+        if hasattr(self, name) and name not in self.__dict__[registry]:
             raise KeyError(f"attribute '{name}' already exists on {type(self).__name__}")
-        if param is not None and not isinstance(param, Parameter):
+        if value is not None and not isinstance(value, kind):
             raise TypeError(
-                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
-                f"(descentlab.nn.Parameter or None required); wrap it: nn.Parameter(t)"
+                f"cannot assign '{type(value).__name__}' object to {what} '{name}' {required}"
             )
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a Parameter (or a None placeholder, as a layer without bias does) under ``name``."""
+        self._check_entry(name, param, "_parameters", Parameter, "parameter",
+                          "(descentlab.nn.Parameter or None required); wrap it: nn.Parameter(t)")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add non-learnable state (saved in ``state_dict`` when ``persistent``)."""
-        self._check_registries()
-        _check_name(name, self)
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists on {type(self).__name__}")
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(
-                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or "
-                f"None required)"
-            )
+        self._check_entry(name, tensor, "_buffers", Tensor, "buffer", "(Tensor or None required)")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
@@ -443,6 +441,12 @@ class Module:
         if not self._modules:
             return f"{self._get_name()}({extra})"
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _options_repr(head: str, *options: tuple[str, Any, bool]) -> str:
+    """``head`` followed by ``, name=value`` for each (name, value, shown) option whose ``shown``
+    is true: an ``extra_repr`` that prints only the arguments away from their defaults."""
+    return head + "".join(f", {name}={value}" for name, value, shown in options if shown)
 
 
 def _check_name(name: str, module: Module) -> None:

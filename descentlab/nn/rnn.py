@@ -25,7 +25,7 @@ from ..autograd.function import Op as _Op
 from ..autograd.tensor import Tensor
 from . import functional as F
 from . import init
-from .module import Module
+from .module import Module, _options_repr
 from .parameter import Parameter
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -300,18 +300,13 @@ class RNNBase(Module):
         return self._output(out, batched), (h_n if batched else h_n.squeeze(1))
 
     def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.num_layers != 1:
-            s += f", num_layers={self.num_layers}"
-        if self.bias is not True:
-            s += f", bias={self.bias}"
-        if self.batch_first is not False:
-            s += f", batch_first={self.batch_first}"
-        if self.dropout != 0:
-            s += f", dropout={self.dropout}"
-        if self.bidirectional is not False:
-            s += f", bidirectional={self.bidirectional}"
-        return s
+        return _options_repr(f"{self.input_size}, {self.hidden_size}",
+                             ("num_layers", self.num_layers, self.num_layers != 1),
+                             ("bias", self.bias, self.bias is not True),
+                             ("batch_first", self.batch_first, self.batch_first is not False),
+                             ("dropout", self.dropout, self.dropout != 0),
+                             ("bidirectional", self.bidirectional,
+                              self.bidirectional is not False))
 
 
 class RNN(RNNBase):
@@ -439,10 +434,8 @@ class RNNCellBase(Module):
         return F.linear(x, self.weight_ih, self.bias_ih)
 
     def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.bias is not True:
-            s += f", bias={self.bias}"
-        return s
+        return _options_repr(f"{self.input_size}, {self.hidden_size}",
+                             ("bias", self.bias, self.bias is not True))
 
 
 class RNNCell(RNNCellBase):
