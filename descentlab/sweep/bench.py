@@ -208,10 +208,9 @@ def performance_profile(costs: dict[str, list[float]], taus: np.ndarray) -> dict
 
 def plot_performance_profile(scores: Sequence[Score], path: str | os.PathLike) -> Path:
     """Two panels: ρ(τ) by time-to-target and by steps-to-target."""
-    import matplotlib
+    from .report import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     workloads = list(dict.fromkeys(s.workload for s in scores))
@@ -238,12 +237,7 @@ def plot_performance_profile(scores: Sequence[Score], path: str | os.PathLike) -
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel(f"fraction of the {len(workloads)} workloads solved")
     axes[0].legend()
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 @dataclass

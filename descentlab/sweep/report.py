@@ -119,7 +119,8 @@ def lr_curves(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, np.ndarray]
     return out
 
 
-def _plt() -> Any:
+def pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend (reports are files, never windows)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -128,11 +129,21 @@ def _plt() -> Any:
     return plt
 
 
+def save_figure(fig: Any, path: str | os.PathLike) -> Path:
+    """Lay out ``fig``, write it to ``path`` (making its folder) and close it; returns the path."""
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    pyplot().close(fig)
+    return path
+
+
 def plot_lr_curves(rows: Sequence[dict[str, Any]], path: str | os.PathLike,
                    title: str = "") -> Path:
     """Final objective vs learning rate per optimizer (log x), ± std over seeds as a band;
     learning rates where every config diverged are marked ✕ along the top edge."""
-    plt = _plt()
+    plt = pyplot()
     curves = lr_curves(rows)
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
     finite = np.concatenate([c["mean"][~c["diverged"]] for c in curves.values()] or [[]])
@@ -166,12 +177,7 @@ def plot_lr_curves(rows: Sequence[dict[str, Any]], path: str | os.PathLike,
     ax.set_title(title or "loss vs learning rate: too small / right / too large")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _curve(rows: Sequence[dict[str, Any]], key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -193,7 +199,7 @@ def plot_learning_curves(best: dict[str, ConfigSummary], path: str | os.PathLike
                          title: str = "") -> Path:
     """Objective per epoch (train) or step (function) of each optimizer's best config, mean
     over its seeds."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
     positive = True
     for g in best.values():
@@ -211,12 +217,7 @@ def plot_learning_curves(best: dict[str, ConfigSummary], path: str | os.PathLike
     ax.set_title(title or "learning curves of the best configs")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _fmt(x: float) -> str:
