@@ -129,7 +129,32 @@ class ModuleList(Module):
             self.add_module(str(i), m)
 
 
-class ModuleDict(Module):
+class _DictContainer(Module):
+    """What ModuleDict and ParameterDict share: the read side of the dict protocol over
+    ``_names()`` (their keys in insertion order), and ``pop`` through their own item methods."""
+
+    def _names(self) -> Mapping[str, Any]:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._names()
+
+    def keys(self) -> Iterable[str]:
+        return self._names().keys()
+
+    def pop(self, key: str) -> Any:
+        value = self[key]
+        del self[key]
+        return value
+
+
+class ModuleDict(_DictContainer):
     """A dict of modules whose Parameters are registered; keeps insertion order."""
 
     def __init__(
@@ -150,28 +175,14 @@ class ModuleDict(Module):
     def __delitem__(self, key: str) -> None:
         del self._modules[key]
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._modules
-
-    def keys(self) -> Iterable[str]:
-        return self._modules.keys()
+    def _names(self) -> Mapping[str, Any]:
+        return self._modules
 
     def values(self) -> Iterable[Module]:
         return self._modules.values()  # type: ignore[return-value]
 
     def items(self) -> Iterable[tuple[str, Module]]:
         return self._modules.items()  # type: ignore[return-value]
-
-    def pop(self, key: str) -> Module:
-        module = self[key]
-        del self._modules[key]
-        return module
 
     def clear(self) -> None:
         self._modules.clear()
@@ -244,7 +255,7 @@ class ParameterList(Module):
         return "ParameterList(" + ("\n" + "\n".join(lines) + "\n" if lines else "") + ")"
 
 
-class ParameterDict(Module):
+class ParameterDict(_DictContainer):
     """A dict of Parameters registered under their keys (insertion order kept), as
     ``torch.nn.ParameterDict``; a plain Tensor put in is wrapped in a Parameter."""
 
@@ -268,17 +279,8 @@ class ParameterDict(Module):
         del self._keys[key]
         delattr(self, key)
 
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._keys
-
-    def keys(self) -> Iterable[str]:
-        return self._keys.keys()
+    def _names(self) -> Mapping[str, Any]:
+        return self._keys
 
     def values(self) -> Iterable[Any]:
         return [self[k] for k in self._keys]
@@ -288,11 +290,6 @@ class ParameterDict(Module):
 
     def get(self, key: str, default: Any = None) -> Any:
         return self[key] if key in self._keys else default
-
-    def pop(self, key: str) -> Any:
-        value = self[key]
-        del self[key]
-        return value
 
     def clear(self) -> None:
         for k in list(self._keys):
