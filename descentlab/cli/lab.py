@@ -1,129 +1,39 @@
 """``descentlab lab ...`` and ``descentlab gallery``: thin shells over the lab.
 
 Each command parses and validates its arguments (bad ones exit 2 with one line, no traceback),
-calls the library, prints a short numeric summary and writes its image. Registered into the
-main parser by ``descentlab.cli`` through :func:`register`.
+calls the library, prints a short numeric summary and writes its image.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import tempfile
 import time
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from ..cli import finite_float
+from .args import (
+    UsageError,
+    accept_negative_points,
+    check_writable,
+    image_path,
+    int_range,
+    lab_name,
+    lab_names,
+    point,
+    positive_float,
+    positive_floats,
+)
 
 __all__ = ["register"]
 
 MAX_STEPS = 100_000
 MAX_GRID = 400
 MAX_BASIN_WORK = 200_000_000  # grid² × steps: about half a minute of GD on one core
-_MAX_NAME = 255    # bytes per path component (NAME_MAX on Linux and macOS)
-_MAX_PATH = 4096   # bytes per path (PATH_MAX on Linux)
-
-
-def _usage(message: str) -> Exception:
-    from ..cli import UsageError
-
-    return UsageError(message)
-
-
-# ------------------------------------------------------------------------- argument parsing
-
-def _positive_floats(text: str, unique: bool = False) -> list[float]:
-    """``0.1`` or ``0.01,0.1,1``: finite numbers > 0 (each at most once when ``unique``)."""
-    parts = [t.strip() for t in text.split(",")]
-    if not any(parts):
-        raise argparse.ArgumentTypeError(f"{text!r} is empty; give e.g. 0.01 or 0.01,0.1")
-    if not all(parts):
-        raise argparse.ArgumentTypeError(f"{text!r} has an empty entry; write e.g. 0.01,0.1")
-    values = [finite_float(t) for t in parts]
-    bad = [v for v in values if v <= 0]
-    if bad:
-        raise argparse.ArgumentTypeError(f"must be > 0 (got {', '.join(f'{v:g}' for v in bad)})")
-    twice = sorted({v for v in values if values.count(v) > 1})
-    if unique and twice:
-        raise argparse.ArgumentTypeError(f"lists {', '.join(f'{v:g}' for v in twice)} more than "
-                                         "once; give each value once")
-    return values
-
-
-def _positive_float(text: str) -> float:
-    """One finite number > 0."""
-    if "," in text:
-        raise argparse.ArgumentTypeError(f"{text!r}: give one number here, e.g. 0.01")
-    return _positive_floats(text)[0]
-
-
-def _point(text: str) -> list[float]:
-    """``x,y`` (any number of coordinates), e.g. ``-1.2,1``."""
-    parts = [t.strip() for t in text.replace(";", ",").split(",")]
-    if not parts or any(not p for p in parts):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a point; write it as x,y e.g. -1.2,1")
-    return [finite_float(p) for p in parts]
-
-
-def _int_range(lo: int, hi: int, what: str) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"{what} must be in {lo}..{hi} (got {value})")
-        return value
-
-    return parse
-
-
-def _names(valid: list[str], what: str) -> Callable[[str], list[str]]:
-    """A comma list of names from ``valid``: no unknown, empty or repeated entries."""
-    def parse(text: str) -> list[str]:
-        names = [n.strip().lower() for n in text.split(",")]
-        if not any(names):
-            raise argparse.ArgumentTypeError(f"no {what} given; choose from {', '.join(valid)}")
-        if not all(names):
-            raise argparse.ArgumentTypeError(f"{text!r} has an empty entry; write names "
-                                             f"separated by single commas, e.g. {valid[0]}")
-        bad = [n for n in names if n not in valid]
-        if bad:
-            raise argparse.ArgumentTypeError(
-                f"unknown {what} {', '.join(map(repr, bad))}; choose from {', '.join(valid)}")
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise argparse.ArgumentTypeError(f"{', '.join(twice)} listed more than once; give "
-                                             f"each {what} once")
-        return names
-
-    return parse
-
-
-def _name(valid: list[str], what: str) -> Callable[[str], str]:
-    """One name from ``valid``."""
-    def parse(text: str) -> str:
-        names = _names(valid, what)(text)
-        if len(names) != 1:
-            raise argparse.ArgumentTypeError(f"{text!r}: give one {what} here, e.g. {valid[0]}")
-        return names[0]
-
-    return parse
-
-
-def _accept_negative_points(p: argparse.ArgumentParser) -> None:
-    """Let ``--start -1.2,1`` through: argparse takes only plain negative numbers (``-1.2``) as
-    values, so a comma list starting with '-' would be mistaken for an option."""
-    if hasattr(p, "_negative_number_matcher"):
-        p._negative_number_matcher = re.compile(r"^-\d*\.?\d+([eE][-+]?\d+)?([,;]\S*)?$")
 
 
 def _optimizer_names() -> list[str]:
-    from .trajectories import OPTIMIZERS, SECOND_ORDER
+    from ..lab.trajectories import OPTIMIZERS, SECOND_ORDER
 
     return sorted(OPTIMIZERS) + list(SECOND_ORDER)
 
@@ -140,19 +50,20 @@ def _add_landscape_args(p: argparse.ArgumentParser, default: str) -> None:
 
 
 def _landscape(args: argparse.Namespace, dim: int | None = None) -> Any:
-    from .formula import parse_function
-    from .functions import get_function
+    from ..lab.formula import parse_function
+    from ..lab.functions import get_function
 
     if args.function is not None and not args.function.strip():
-        raise _usage("--function is empty; give a name from `descentlab lab functions`, e.g. "
-                     f"{args.default_function}")
+        raise UsageError("--function is empty; give a name from `descentlab lab functions`, e.g. "
+                         f"{args.default_function}")
     try:
         f = (parse_function(args.formula) if args.formula is not None
              else get_function(args.function or args.default_function))
     except ValueError as e:
-        raise _usage(str(e).splitlines()[0]) from None
+        raise UsageError(str(e).splitlines()[0]) from None
     if dim is not None and f.dim != dim:
-        raise _usage(f"{f.name} has {f.dim} variable(s); this command needs a {dim}-D landscape")
+        raise UsageError(f"{f.name} has {f.dim} variable(s); this command needs a {dim}-D "
+                         "landscape")
     region = f.params.get("nonfinite")
     if region is not None and region.fraction > 0:
         at = ", ".join(f"{v:g}" for v in region.example)
@@ -172,56 +83,14 @@ def _start(args: argparse.Namespace, f: Any) -> np.ndarray:
             x0[1] = lows[1] + 0.875 * (highs[1] - lows[1])
         return x0
     if len(args.start) != f.dim:
-        raise _usage(f"--start has {len(args.start)} coordinate(s) but {f.name} takes {f.dim}")
+        raise UsageError(f"--start has {len(args.start)} coordinate(s) but {f.name} takes {f.dim}")
     return np.array(args.start, dtype=np.float64)
-
-
-def _check_writable(path: str, option: str, folder: bool) -> Path:
-    """Refuse an output path that cannot be written, before any work is done: empty, too long,
-    the file-system root, a folder where a file goes (or a file where a folder goes), or under a
-    file or an unwritable folder."""
-    if not path.strip():
-        raise _usage(f"{option} is empty; give a path, e.g. {option} results/out.png")
-    p = Path(path)
-    if len(os.fsencode(path)) > _MAX_PATH or any(len(os.fsencode(part)) > _MAX_NAME
-                                                  for part in p.parts):
-        raise _usage(f"{option} is too long ({len(path)} characters; names are limited to "
-                     f"{_MAX_NAME} bytes and paths to {_MAX_PATH}); choose a shorter path")
-    resolved = p.resolve()
-    if resolved == Path(resolved.anchor):
-        raise _usage(f"{option} {path!r} is the file-system root; give a "
-                     f"{'folder' if folder else 'file'} of its own, e.g. {option} results")
-    if p.exists() and p.is_dir() != folder:
-        raise _usage(f"{option} {path!r} is an existing {'file' if folder else 'folder'}; "
-                     f"give a {'folder' if folder else 'file'} path")
-    parent = p if folder and p.exists() else p.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise _usage(f"{option} {path!r} goes through {str(parent)!r}, which is a file, not a "
-                     "folder; choose another path")
-    # A probe file tells what os.access cannot (read-only mounts, /proc, root's rights).
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".descentlab-probe-", dir=parent)
-    except OSError as e:
-        raise _usage(f"{option} {path!r}: cannot write in {str(parent)!r} ({e.strerror}); "
-                     "choose a folder you can write to") from None
-    os.close(fd)
-    os.unlink(probe)
-    return p
-
-
-def _out(path: str, allowed: tuple[str, ...] = (".png", ".svg", ".pdf"),
-         option: str = "--out") -> Path:
-    if Path(path).suffix.lower() not in allowed:
-        raise _usage(f"{option} {path!r} must end in {' or '.join(allowed)}")
-    return _check_writable(path, option, folder=False)
 
 
 # ----------------------------------------------------------------------------------- commands
 
 def _cmd_functions(args: argparse.Namespace) -> int:
-    from .functions import FUNCTIONS
+    from ..lab.functions import FUNCTIONS
 
     for name in sorted(FUNCTIONS):
         f = FUNCTIONS[name]()
@@ -232,19 +101,19 @@ def _cmd_functions(args: argparse.Namespace) -> int:
 
 
 def _cmd_trajectories(args: argparse.Namespace) -> int:
-    from . import plots as P
-    from .trajectories import run_trajectories
+    from ..lab import plots
+    from ..lab.trajectories import run_trajectories
 
     f = _landscape(args)
-    out = _out(args.out)
+    out = image_path(args.out)
     if args.gif is not None:
-        _out(args.gif, (".gif",), "--gif")
+        image_path(args.gif, (".gif",), "--gif")
         if f.dim != 2:
-            raise _usage(f"--gif needs a 2-D landscape; {f.name} has {f.dim} variable(s)")
+            raise UsageError(f"--gif needs a 2-D landscape; {f.name} has {f.dim} variable(s)")
     lrs = args.lr or []
     if len(lrs) not in (0, 1, len(args.optimizers)):
-        raise _usage(f"--lr has {len(lrs)} values for {len(args.optimizers)} optimizers; give "
-                     "one for all or one per optimizer")
+        raise UsageError(f"--lr has {len(lrs)} values for {len(args.optimizers)} optimizers; give "
+                         "one for all or one per optimizer")
     x0 = _start(args, f)
     runs = {}
     print(f"{f.name}: {f.formula}; start {tuple(float(v) for v in x0)}; {args.steps} steps")
@@ -255,7 +124,7 @@ def _cmd_trajectories(args: argparse.Namespace) -> int:
         try:
             run = run_trajectories(f, x0, name, args.steps, **hyper)
         except ValueError as e:
-            raise _usage(str(e).splitlines()[0]) from None
+            raise UsageError(str(e).splitlines()[0]) from None
         runs[name] = run
         conv = int(run.steps_to_converge[0])
         pos = ", ".join(f"{v:.6g}" for v in run.final_positions[0])
@@ -264,28 +133,29 @@ def _cmd_trajectories(args: argparse.Namespace) -> int:
               f"f={float(run.final_losses[0]):.6g}  |grad|={float(run.final_grad_norms[0]):.3g}"
               f"  {run.status[0]}" + (f" at step {conv}" if conv >= 0 else ""))
     if f.dim == 2:
-        fig = P.contour_trajectories(f, runs)
+        fig = plots.contour_trajectories(f, runs)
     else:
-        fig = P.loss_curves({k: v.losses[0] for k, v in runs.items()},
+        fig = plots.loss_curves({k: v.losses[0] for k, v in runs.items()},
                             title=f"{f.name}: f(w_k)", ylabel="f")
-    print(f"wrote {P.save(fig, out)}")
+    print(f"wrote {plots.save(fig, out)}")
     if args.gif is not None:
-        print(f"wrote {P.save(P.animate_trajectories(f, runs, frames=args.frames), args.gif)}")
+        animation = plots.animate_trajectories(f, runs, frames=args.frames)
+        print(f"wrote {plots.save(animation, args.gif)}")
     return 0
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from . import plots as P
-    from .analysis import gd_stability_bound, lr_sweep
+    from ..lab import plots
+    from ..lab.analysis import gd_stability_bound, lr_sweep
 
     f = _landscape(args)
-    out = _out(args.out)
+    out = image_path(args.out)
     x0 = _start(args, f) if args.start is not None else None
     try:
         sw = lr_sweep(f, args.lrs, start=x0, optimizer=args.optimizer, steps=args.steps,
                       refine=args.refine)
     except ValueError as e:
-        raise _usage(str(e).splitlines()[0]) from None
+        raise UsageError(str(e).splitlines()[0]) from None
     print(f"{f.name}: {args.optimizer}, {args.steps} steps per step size")
     for row in sw.table():
         print(f"  lr={row['lr']:<10g} {row['class']:<12} f - f* = {row['final_gap']:.4g}")
@@ -305,47 +175,47 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         if bound is not None:
             print(f"  theory for GD: 2/L = {bound:.6g} (L = largest eigenvalue of the Hessian at "
                   "the minimum; exact for a quadratic)")
-    print(f"wrote {P.save(P.lr_sweep_panels(sw), out)}")
+    print(f"wrote {plots.save(plots.lr_sweep_panels(sw), out)}")
     return 0
 
 
 def _cmd_basins(args: argparse.Namespace) -> int:
-    from . import plots as P
-    from .analysis import basins_of_attraction
+    from ..lab import plots
+    from ..lab.analysis import basins_of_attraction
 
     f = _landscape(args, dim=2)
-    out = _out(args.out)
+    out = image_path(args.out)
     work = args.grid ** 2 * args.steps
     if work > MAX_BASIN_WORK:
-        raise _usage(f"--grid {args.grid} with --steps {args.steps} is {work:.2g} point-steps "
-                     f"(minutes to hours); keep grid² × steps <= {MAX_BASIN_WORK:.0e}, e.g. "
-                     f"--grid {args.grid} --steps {MAX_BASIN_WORK // args.grid ** 2}")
+        raise UsageError(f"--grid {args.grid} with --steps {args.steps} is {work:.2g} point-steps "
+                         f"(minutes to hours); keep grid² × steps <= {MAX_BASIN_WORK:.0e}, e.g. "
+                         f"--grid {args.grid} --steps {MAX_BASIN_WORK // args.grid ** 2}")
     hyper = {"lr": args.lr} if args.lr is not None else {}
     try:
         b = basins_of_attraction(f, args.optimizer, n=args.grid, steps=args.steps, **hyper)
     except ValueError as e:
-        raise _usage(str(e).splitlines()[0]) from None
+        raise UsageError(str(e).splitlines()[0]) from None
     print(f"{f.name}: {args.optimizer} from a {args.grid}x{args.grid} grid, {args.steps} steps")
     for m, share in zip(b.minima, b.fractions()):
         loc = ", ".join(f"{v:.4g}" for v in m.location)
         print(f"  minimum ({loc}) f={m.value:.4g}: {share:.1%} of starts")
     print(f"  no minimum reached: {b.fractions()[-1]:.1%}")
-    print(f"wrote {P.save(P.basin_map(b), out)}")
+    print(f"wrote {plots.save(plots.basin_map(b), out)}")
     return 0
 
 
 def _cmd_critical(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from . import plots as P
-    from .analysis import find_critical_points
+    from ..lab import plots
+    from ..lab.analysis import find_critical_points
 
     f = _landscape(args, dim=2)
-    out = _out(args.out)
+    out = image_path(args.out)
     try:
         pts = find_critical_points(f, n=args.grid)
     except ValueError as e:
-        raise _usage(str(e).splitlines()[0]) from None
+        raise UsageError(str(e).splitlines()[0]) from None
     counts = Counter(c.kind for c in pts)
     print(f"{f.name}: {len(pts)} critical points ("
           + ", ".join(f"{counts[k]} {k}" for k in ("minimum", "maximum", "saddle", "degenerate")
@@ -353,7 +223,7 @@ def _cmd_critical(args: argparse.Namespace) -> int:
     for c in pts:
         loc = ", ".join(f"{v:.6g}" for v in c.location)
         print(f"  {c.kind:<10} ({loc})  f={c.value:.6g}")
-    fig = P.contour_trajectories(f, {}, mark_minima=False,
+    fig = plots.contour_trajectories(f, {}, mark_minima=False,
                                  title=f"{f.name}: critical points")
     ax = fig.axes[0]
     style = {"minimum": ("*", "gold"), "maximum": ("^", "red"), "saddle": ("X", "white"),
@@ -365,13 +235,13 @@ def _cmd_critical(args: argparse.Namespace) -> int:
             ax.plot(xy[:, 0], xy[:, 1], marker, ms=12, markerfacecolor=color,
                     markeredgecolor="k", linestyle="none", label=f"{kind} ({len(sel)})")
     ax.legend(fontsize=8)
-    print(f"wrote {P.save(fig, out)}")
+    print(f"wrote {plots.save(fig, out)}")
     return 0
 
 
 def _cmd_gradients(args: argparse.Namespace) -> int:
-    from . import plots as P
-    from .diagnostics import (
+    from ..lab import plots
+    from ..lab.diagnostics import (
         ACTIVATIONS,
         EXPLODING_ABOVE,
         LESSON_CONFIGS,
@@ -380,7 +250,7 @@ def _cmd_gradients(args: argparse.Namespace) -> int:
         gradient_report,
     )
 
-    out = _out(args.out)
+    out = image_path(args.out)
     if args.activations is None and args.inits is None:
         pairs = list(LESSON_CONFIGS)
         print("activation/init pairs of the lesson (choose others with --activations/--inits):")
@@ -393,11 +263,11 @@ def _cmd_gradients(args: argparse.Namespace) -> int:
     print(format_gradient_table(reports))
     print(f"  ratio = RMS gradient of layer 1 / of layer {args.depth}: below "
           f"{VANISHING_BELOW:g} vanishing, above {EXPLODING_ABOVE:g} exploding")
-    fig = P.gradient_norms_per_layer(
+    fig = plots.gradient_norms_per_layer(
         {r.label: r.grad_rms[:args.depth] for r in reports},
         ylabel="RMS of ∂L/∂W per weight (log scale)",
         title=f"Gradient per layer at initialization (depth {args.depth}, width {args.width})")
-    print(f"wrote {P.save(fig, out)}")
+    print(f"wrote {plots.save(fig, out)}")
     return 0
 
 
@@ -405,8 +275,8 @@ def _cmd_landscape(args: argparse.Namespace) -> int:
     from .. import nn, optim
     from ..autograd.dtypes import manual_seed
     from ..data import make_moons
-    from . import plots as P
-    from .landscape import (
+    from ..lab import plots
+    from ..lab.landscape import (
         batch_closure,
         get_flat_parameters,
         hessian_trace,
@@ -415,7 +285,7 @@ def _cmd_landscape(args: argparse.Namespace) -> int:
         top_hessian_eigenvalue,
     )
 
-    out = _out(args.out)
+    out = image_path(args.out)
     X, y = make_moons(n_samples=args.samples, noise=0.2, seed=args.seed)
     X = np.asarray(X, np.float64)
     X = (X - X.mean(0)) / X.std(0)
@@ -443,30 +313,30 @@ def _cmd_landscape(args: argparse.Namespace) -> int:
     print(f"  top Hessian eigenvalue {eig.eigenvalue:.4g} ({eig.iterations} power iterations"
           f"{'' if eig.converged else ', not converged'}); Hessian trace {tr.trace:.4g} "
           f"± {tr.std_error:.2g}")
-    print(f"wrote {P.save(P.landscape_2d(surf.alphas, surf.betas, surf.losses), out)}")
+    print(f"wrote {plots.save(plots.landscape_2d(surf.alphas, surf.betas, surf.losses), out)}")
     line_path = out.with_name(out.stem + "_1d" + out.suffix)
-    fig = P.landscape_1d(line.ts, {"training loss": line.losses},
+    fig = plots.landscape_1d(line.ts, {"training loss": line.losses},
                          title="Loss from init (α = 0) to trained (α = 1)")
-    print(f"wrote {P.save(fig, line_path)}")
+    print(f"wrote {plots.save(fig, line_path)}")
     return 0
 
 
 def _cmd_gallery(args: argparse.Namespace) -> int:
-    from .gallery import lesson_keys, run_gallery
+    from ..lab.gallery import lesson_keys, run_gallery
 
     chosen = None
     if args.lessons is not None:
         chosen = [k.strip() for k in args.lessons.split(",") if k.strip()]
         bad = [k for k in chosen if k not in lesson_keys()]
         if bad or not chosen:
-            raise _usage(f"unknown lesson(s) {', '.join(map(repr, bad)) or repr(args.lessons)}; "
-                         f"choose from {', '.join(lesson_keys())}")
+            named = ", ".join(map(repr, bad)) or repr(args.lessons)
+            raise UsageError(f"unknown lesson(s) {named}; choose from {', '.join(lesson_keys())}")
 
     def progress(o: Any) -> None:
         status = "FAILED: " + o.error.splitlines()[0] if o.error else ", ".join(o.images)
         print(f"  {o.key:<20} {o.seconds:5.1f} s  {status}", flush=True)
 
-    _check_writable(args.out, "--out", folder=True)
+    check_writable(args.out, "--out", folder=True)
     report = run_gallery(args.out, chosen, progress=progress)
     print(f"wrote {report.out / 'index.html'} and README.md: "
           f"{len(report.outcomes) - len(report.failed)}/{len(report.outcomes)} lessons in "
@@ -479,7 +349,7 @@ def _cmd_gallery(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add ``lab`` (trajectories, sweep, basins, critical, gradients, landscape, functions) and
     ``gallery`` to the main parser's subparsers."""
-    from .diagnostics import ACTIVATIONS, INITS, LESSON_CONFIGS
+    from ..lab.diagnostics import ACTIVATIONS, INITS, LESSON_CONFIGS
 
     opts = _optimizer_names()
     lab = subparsers.add_parser("lab", help="the optimization lab: paths, sweeps, basins, ...",
@@ -492,78 +362,78 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("trajectories", help="optimizer paths on a landscape (contour + legend)")
     _add_landscape_args(p, "rosenbrock")
-    p.add_argument("--optimizers", type=_names(opts, "optimizer"),
+    p.add_argument("--optimizers", type=lab_names(opts, "optimizer"),
                    default=["sgd", "momentum", "adam"], metavar="A,B,...",
                    help=f"comma list from {', '.join(opts)} (default sgd,momentum,adam)")
-    p.add_argument("--lr", type=_positive_floats, default=None, metavar="LR[,LR...]",
+    p.add_argument("--lr", type=positive_floats, default=None, metavar="LR[,LR...]",
                    help="one learning rate for all, or one per optimizer (default: each "
                    "optimizer's torch default)")
-    p.add_argument("--steps", type=_int_range(1, MAX_STEPS, "--steps"), default=500)
-    _accept_negative_points(p)
-    p.add_argument("--start", type=_point, default=None, metavar="X,Y",
+    p.add_argument("--steps", type=int_range(1, MAX_STEPS, "--steps"), default=500)
+    accept_negative_points(p)
+    p.add_argument("--start", type=point, default=None, metavar="X,Y",
                    help="start point, e.g. -1.2,1 (default: near the domain's upper-left corner)")
     p.add_argument("--out", default="trajectories.png", help="image path (.png/.svg/.pdf)")
     p.add_argument("--gif", default=None, help="also write an animated GIF here")
-    p.add_argument("--frames", type=_int_range(2, 300, "--frames"), default=40)
+    p.add_argument("--frames", type=int_range(2, 300, "--frames"), default=40)
     p.set_defaults(handler=_cmd_trajectories)
 
     p = sub.add_parser("sweep", help="learning-rate sweep: monotone / oscillating / diverging")
     _add_landscape_args(p, "parabola")
-    p.add_argument("--lrs", type=lambda t: _positive_floats(t, unique=True),
+    p.add_argument("--lrs", type=lambda t: positive_floats(t, unique=True),
                    default=[0.05, 0.4, 0.6, 1.2],
                    metavar="A,B,...", help="step sizes (default 0.05,0.4,0.6,1.2)")
-    p.add_argument("--optimizer", type=_name(opts, "optimizer"), default="gd",
+    p.add_argument("--optimizer", type=lab_name(opts, "optimizer"), default="gd",
                    help="optimizer (default gd)")
-    p.add_argument("--steps", type=_int_range(1, MAX_STEPS, "--steps"), default=30)
-    p.add_argument("--refine", type=_int_range(0, 60, "--refine"), default=20,
+    p.add_argument("--steps", type=int_range(1, MAX_STEPS, "--steps"), default=30)
+    p.add_argument("--refine", type=int_range(0, 60, "--refine"), default=20,
                    help="bisection steps on the edge of stability between the largest stable "
                    "and smallest diverging step size (0..60, default 20)")
-    _accept_negative_points(p)
-    p.add_argument("--start", type=_point, default=None, metavar="X[,Y]")
+    accept_negative_points(p)
+    p.add_argument("--start", type=point, default=None, metavar="X[,Y]")
     p.add_argument("--out", default="sweep.png")
     p.set_defaults(handler=_cmd_sweep)
 
     p = sub.add_parser("basins", help="basins of attraction on a grid of starts")
     _add_landscape_args(p, "himmelblau")
-    p.add_argument("--optimizer", type=_name(opts, "optimizer"), default="gd")
-    p.add_argument("--lr", type=_positive_float, default=0.01)
-    p.add_argument("--grid", type=_int_range(2, MAX_GRID, "--grid"), default=100,
+    p.add_argument("--optimizer", type=lab_name(opts, "optimizer"), default="gd")
+    p.add_argument("--lr", type=positive_float, default=0.01)
+    p.add_argument("--grid", type=int_range(2, MAX_GRID, "--grid"), default=100,
                    help=f"starts per side (2..{MAX_GRID}, default 100)")
-    p.add_argument("--steps", type=_int_range(1, 20_000, "--steps"), default=500)
+    p.add_argument("--steps", type=int_range(1, 20_000, "--steps"), default=500)
     p.add_argument("--out", default="basins.png")
     p.set_defaults(handler=_cmd_basins)
 
     p = sub.add_parser("critical", help="find and classify critical points (Newton on ∇f = 0)")
     _add_landscape_args(p, "himmelblau")
-    p.add_argument("--grid", type=_int_range(2, 200, "--grid"), default=30)
+    p.add_argument("--grid", type=int_range(2, 200, "--grid"), default=30)
     p.add_argument("--out", default="critical.png")
     p.set_defaults(handler=_cmd_critical)
 
     p = sub.add_parser("gradients", help="per-layer gradient norms of a deep MLP")
     lesson = ", ".join(f"{a}/{i}" for a, i in LESSON_CONFIGS)
-    p.add_argument("--activations", type=_names(list(ACTIVATIONS), "activation"),
+    p.add_argument("--activations", type=lab_names(list(ACTIVATIONS), "activation"),
                    default=None, metavar="A,B,...",
                    help=f"from {', '.join(ACTIVATIONS)} (default: the lesson's pairs {lesson}; "
                    "with --inits alone, all activations)")
-    p.add_argument("--inits", type=_names(list(INITS), "init"), default=None,
+    p.add_argument("--inits", type=lab_names(list(INITS), "init"), default=None,
                    metavar="I,J,...", help=f"from {', '.join(INITS)}, tried with each activation "
                    "(default: the lesson's pairs; with --activations alone, default)")
-    p.add_argument("--depth", type=_int_range(1, 200, "--depth"), default=10)
-    p.add_argument("--width", type=_int_range(1, 4096, "--width"), default=64)
-    p.add_argument("--batch-size", type=_int_range(2, 100_000, "--batch-size"), default=256)
+    p.add_argument("--depth", type=int_range(1, 200, "--depth"), default=10)
+    p.add_argument("--width", type=int_range(1, 4096, "--width"), default=64)
+    p.add_argument("--batch-size", type=int_range(2, 100_000, "--batch-size"), default=256)
     p.add_argument("--batchnorm", action="store_true")
     p.add_argument("--residual", action="store_true")
-    p.add_argument("--clip", type=_positive_float, default=None)
-    p.add_argument("--seed", type=_int_range(0, 2**31 - 1, "--seed"), default=0)
+    p.add_argument("--clip", type=positive_float, default=None)
+    p.add_argument("--seed", type=int_range(0, 2**31 - 1, "--seed"), default=0)
     p.add_argument("--out", default="gradients.png")
     p.set_defaults(handler=_cmd_gradients)
 
     p = sub.add_parser("landscape", help="a small network's loss landscape and Hessian")
-    p.add_argument("--width", type=_int_range(1, 512, "--width"), default=16)
-    p.add_argument("--samples", type=_int_range(4, 100_000, "--samples"), default=200)
-    p.add_argument("--epochs", type=_int_range(1, 100_000, "--epochs"), default=200)
-    p.add_argument("--grid", type=_int_range(2, 101, "--grid"), default=21)
-    p.add_argument("--seed", type=_int_range(0, 2**31 - 1, "--seed"), default=0)
+    p.add_argument("--width", type=int_range(1, 512, "--width"), default=16)
+    p.add_argument("--samples", type=int_range(4, 100_000, "--samples"), default=200)
+    p.add_argument("--epochs", type=int_range(1, 100_000, "--epochs"), default=200)
+    p.add_argument("--grid", type=int_range(2, 101, "--grid"), default=21)
+    p.add_argument("--seed", type=int_range(0, 2**31 - 1, "--seed"), default=0)
     p.add_argument("--out", default="landscape.png",
                    help="2-D contour path; the 1-D interpolation goes next to it (<stem>_1d)")
     p.set_defaults(handler=_cmd_landscape)
