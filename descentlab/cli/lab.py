@@ -7,7 +7,6 @@ calls the library, prints a short numeric summary and writes its image.
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 import numpy as np
@@ -74,14 +73,10 @@ def _landscape(args: argparse.Namespace, dim: int | None = None) -> Any:
 
 
 def _start(args: argparse.Namespace, f: Any) -> np.ndarray:
+    from ..lab.analysis import default_start
+
     if args.start is None:
-        # Away from the minimum: 3/4 of the way to the domain's upper-left corner.
-        lows = np.array([lo for lo, _ in f.domain])
-        highs = np.array([hi for _, hi in f.domain])
-        x0 = lows + 0.125 * (highs - lows)
-        if f.dim >= 2:
-            x0[1] = lows[1] + 0.875 * (highs[1] - lows[1])
-        return x0
+        return default_start(f)
     if len(args.start) != f.dim:
         raise UsageError(f"--start has {len(args.start)} coordinate(s) but {f.name} takes {f.dim}")
     return np.array(args.start, dtype=np.float64)
@@ -152,21 +147,21 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     out = image_path(args.out)
     x0 = _start(args, f) if args.start is not None else None
     try:
-        sw = lr_sweep(f, args.lrs, start=x0, optimizer=args.optimizer, steps=args.steps,
+        sweep = lr_sweep(f, args.lrs, start=x0, optimizer=args.optimizer, steps=args.steps,
                       refine=args.refine)
     except ValueError as e:
         raise UsageError(str(e).splitlines()[0]) from None
     print(f"{f.name}: {args.optimizer}, {args.steps} steps per step size")
-    for row in sw.table():
+    for row in sweep.table():
         print(f"  lr={row['lr']:<10g} {row['class']:<12} f - f* = {row['final_gap']:.4g}")
 
     def show(v: float | None) -> str:
         return "none" if v is None else f"{v:.7g}"
 
-    how = (f" (bisected {sw.refine_steps} times between the step sizes above)"
-           if sw.refine_steps and sw.smallest_diverging_lr is not None else "")
-    print(f"  largest stable lr: {show(sw.largest_stable_lr)}  smallest diverging lr: "
-          f"{show(sw.smallest_diverging_lr)}{how}")
+    how = (f" (bisected {sweep.refine_steps} times between the step sizes above)"
+           if sweep.refine_steps and sweep.smallest_diverging_lr is not None else "")
+    print(f"  largest stable lr: {show(sweep.largest_stable_lr)}  smallest diverging lr: "
+          f"{show(sweep.smallest_diverging_lr)}{how}")
     if args.optimizer == "gd" and f.minima:
         try:
             bound = gd_stability_bound(f)
@@ -175,7 +170,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         if bound is not None:
             print(f"  theory for GD: 2/L = {bound:.6g} (L = largest eigenvalue of the Hessian at "
                   "the minimum; exact for a quadratic)")
-    print(f"wrote {plots.save(plots.lr_sweep_panels(sw), out)}")
+    print(f"wrote {plots.save(plots.lr_sweep_panels(sweep), out)}")
     return 0
 
 
@@ -192,15 +187,15 @@ def _cmd_basins(args: argparse.Namespace) -> int:
                          f"--grid {args.grid} --steps {MAX_BASIN_WORK // args.grid ** 2}")
     hyper = {"lr": args.lr} if args.lr is not None else {}
     try:
-        b = basins_of_attraction(f, args.optimizer, n=args.grid, steps=args.steps, **hyper)
+        basins = basins_of_attraction(f, args.optimizer, n=args.grid, steps=args.steps, **hyper)
     except ValueError as e:
         raise UsageError(str(e).splitlines()[0]) from None
     print(f"{f.name}: {args.optimizer} from a {args.grid}x{args.grid} grid, {args.steps} steps")
-    for m, share in zip(b.minima, b.fractions()):
+    for m, share in zip(basins.minima, basins.fractions()):
         loc = ", ".join(f"{v:.4g}" for v in m.location)
         print(f"  minimum ({loc}) f={m.value:.4g}: {share:.1%} of starts")
-    print(f"  no minimum reached: {b.fractions()[-1]:.1%}")
-    print(f"wrote {plots.save(plots.basin_map(b), out)}")
+    print(f"  no minimum reached: {basins.fractions()[-1]:.1%}")
+    print(f"wrote {plots.save(plots.basin_map(basins), out)}")
     return 0
 
 
@@ -213,28 +208,17 @@ def _cmd_critical(args: argparse.Namespace) -> int:
     f = _landscape(args, dim=2)
     out = image_path(args.out)
     try:
-        pts = find_critical_points(f, n=args.grid)
+        points = find_critical_points(f, n=args.grid)
     except ValueError as e:
         raise UsageError(str(e).splitlines()[0]) from None
-    counts = Counter(c.kind for c in pts)
-    print(f"{f.name}: {len(pts)} critical points ("
+    counts = Counter(c.kind for c in points)
+    print(f"{f.name}: {len(points)} critical points ("
           + ", ".join(f"{counts[k]} {k}" for k in ("minimum", "maximum", "saddle", "degenerate")
                       if counts[k]) + ")")
-    for c in pts:
+    for c in points:
         loc = ", ".join(f"{v:.6g}" for v in c.location)
         print(f"  {c.kind:<10} ({loc})  f={c.value:.6g}")
-    fig = plots.contour_trajectories(f, {}, mark_minima=False,
-                                 title=f"{f.name}: critical points")
-    ax = fig.axes[0]
-    style = {"minimum": ("*", "gold"), "maximum": ("^", "red"), "saddle": ("X", "white"),
-             "degenerate": ("s", "grey")}
-    for kind, (marker, color) in style.items():
-        sel = [c.location for c in pts if c.kind == kind]
-        if sel:
-            xy = np.array(sel)
-            ax.plot(xy[:, 0], xy[:, 1], marker, ms=12, markerfacecolor=color,
-                    markeredgecolor="k", linestyle="none", label=f"{kind} ({len(sel)})")
-    ax.legend(fontsize=8)
+    fig = plots.critical_points_plot(f, points)
     print(f"wrote {plots.save(fig, out)}")
     return 0
 
@@ -272,51 +256,22 @@ def _cmd_gradients(args: argparse.Namespace) -> int:
 
 
 def _cmd_landscape(args: argparse.Namespace) -> int:
-    from .. import nn, optim
-    from ..autograd.dtypes import manual_seed
-    from ..data import make_moons
     from ..lab import plots
-    from ..lab.landscape import (
-        batch_closure,
-        get_flat_parameters,
-        hessian_trace,
-        linear_interpolation,
-        loss_surface_2d,
-        top_hessian_eigenvalue,
-    )
+    from ..lab.landscape import moons_mlp_landscape
 
     out = image_path(args.out)
-    X, y = make_moons(n_samples=args.samples, noise=0.2, seed=args.seed)
-    X = np.asarray(X, np.float64)
-    X = (X - X.mean(0)) / X.std(0)
-    manual_seed(args.seed)
-    model = nn.Sequential(nn.Linear(2, args.width, dtype=np.float64), nn.Tanh(),
-                          nn.Linear(args.width, 2, dtype=np.float64))
-    closure = batch_closure(model, nn.functional.cross_entropy, X, np.asarray(y, np.int64))
-    theta0 = get_flat_parameters(model)
-    opt = optim.Adam(model.parameters(), lr=0.05)
-    t0 = time.perf_counter()
-    for _ in range(args.epochs):
-        opt.zero_grad()
-        loss = closure()
-        loss.backward()
-        opt.step()
-    theta1 = get_flat_parameters(model)
-    line = linear_interpolation(model, closure, theta0, theta1)
-    surf = loss_surface_2d(model, closure, steps=args.grid, seed=args.seed)
-    eig = top_hessian_eigenvalue(model, closure, max_iter=50)
-    tr = hessian_trace(model, closure, n_samples=20)
+    result = moons_mlp_landscape(args.width, args.samples, args.epochs, args.grid, args.seed)
+    eig, tr, surf = result.eigen, result.trace, result.surface
     print(f"2-{args.width}-2 tanh MLP on {args.samples} two-moons points, {args.epochs} full-batch "
-          f"Adam steps ({time.perf_counter() - t0:.2f} s)")
-    print(f"  loss at init {line.losses[np.argmin(np.abs(line.ts))]:.4g}, trained "
-          f"{surf.center_loss:.4g}")
+          f"Adam steps ({result.seconds:.2f} s)")
+    print(f"  loss at init {result.init_loss:.4g}, trained {surf.center_loss:.4g}")
     print(f"  top Hessian eigenvalue {eig.eigenvalue:.4g} ({eig.iterations} power iterations"
           f"{'' if eig.converged else ', not converged'}); Hessian trace {tr.trace:.4g} "
           f"± {tr.std_error:.2g}")
     print(f"wrote {plots.save(plots.landscape_2d(surf.alphas, surf.betas, surf.losses), out)}")
     line_path = out.with_name(out.stem + "_1d" + out.suffix)
-    fig = plots.landscape_1d(line.ts, {"training loss": line.losses},
-                         title="Loss from init (α = 0) to trained (α = 1)")
+    fig = plots.landscape_1d(result.line.ts, {"training loss": result.line.losses},
+                             title="Loss from init (α = 0) to trained (α = 1)")
     print(f"wrote {plots.save(fig, line_path)}")
     return 0
 
