@@ -23,29 +23,11 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from .args import (
-    EXTRAS,
-    MAX_BATCH_SIZE,
-    MAX_EPOCHS,
-    UsageError,
-    batch_size,
-    finite_float,
-    hidden_sizes,
-    int_range,
-    nonnegative_float,
-    nonnegative_int,
-    output_dir,
-    positive_float,
-    positive_int,
-    prepare_output_dir,
-    require_extra,
-    unit_interval,
-)
+from . import args
+from .args import *  # noqa: F403  (the argument types stay importable from descentlab.cli)
+from .args import UsageError
 
-__all__ = ["COMMAND_MODULES", "EXTRAS", "MAX_BATCH_SIZE", "MAX_EPOCHS", "UsageError",
-           "batch_size", "build_parser", "finite_float", "hidden_sizes", "int_range", "main",
-           "nonnegative_float", "nonnegative_int", "output_dir", "positive_float", "positive_int",
-           "prepare_output_dir", "require_extra", "unit_interval"]
+__all__ = ["COMMAND_MODULES", "build_parser", "main", *args.__all__]
 
 #: Modules whose ``register(subparsers)`` adds subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = ("descentlab.cli.train", "descentlab.cli.lab",

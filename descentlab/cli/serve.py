@@ -46,10 +46,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``serve``."""
-    p = subparsers.add_parser(
-        "serve", help="start the playground web page (race optimizers, train networks live)",
-        description="Serve the playground on a local port: race optimizers on landscapes and "
-        "train small networks live in the browser. Needs pip install \"descentlab[web]\".")
+    p = subparsers.add_parser("serve", help="start the playground web page (race optimizers, "
+                              "train networks live)", description="Serve the playground on a "
+                              "local port: race optimizers on landscapes and train small "
+                              "networks live in the browser. Needs pip install "
+                              "\"descentlab[web]\".")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default %(default)s: this machine only)")
     p.add_argument("--port", type=port, default=8000,
