@@ -30,7 +30,7 @@ from .trajectories import (
 __all__ = [
     "LR_CLASSES", "LrSweep", "lr_sweep", "gd_stability_bound", "Basins", "basins_of_attraction",
     "classify_hessian", "find_critical_points", "Convexity", "check_convexity",
-    "condition_number", "descent_directions", "SaddleEscape", "saddle_escape",
+    "condition_number", "descent_directions", "SaddleEscape", "saddle_escape", "default_start",
 ]
 
 LR_CLASSES = ("monotone", "oscillating", "diverging", "too_slow")
@@ -391,3 +391,18 @@ def saddle_escape(start: Sequence[float] = (1.0, 1e-10), steps: int = 1000, dept
         out[label] = int(run.recorded_steps[below[0]]) if below.size else None
         paths[label] = run
     return SaddleEscape(out, paths, x0, depth)
+
+
+def default_start(function: Landscape | str) -> np.ndarray:
+    """A start point away from the minima: 1/8 of the way across the domain in every coordinate
+    but the second, 7/8 in the second (near the upper-left corner of a 2-D plot).
+
+        x₀ᵢ = lowᵢ + 0.125·(highᵢ − lowᵢ),  x₀₁ = low₁ + 0.875·(high₁ − low₁)
+    """
+    f = get_function(function) if isinstance(function, str) else function
+    lows = np.array([lo for lo, _ in f.domain], dtype=np.float64)
+    highs = np.array([hi for _, hi in f.domain], dtype=np.float64)
+    start = lows + 0.125 * (highs - lows)
+    if f.dim >= 2:
+        start[1] = lows[1] + 0.875 * (highs[1] - lows[1])
+    return start

@@ -33,6 +33,7 @@ __all__ = [
     "EigenResult", "Interpolation", "Surface", "TraceResult", "batch_closure", "filter_normalize",
     "get_flat_parameters", "hessian_trace", "hvp_operator", "linear_interpolation",
     "loss_surface_2d", "random_direction", "set_flat_parameters", "top_hessian_eigenvalue",
+    "MoonsMlpLandscape", "moons_mlp_landscape",
 ]
 
 Closure = Callable[[], Tensor]
@@ -331,3 +332,62 @@ def hessian_trace(model: Module, closure: Closure, n_samples: int = 100,
             samples[k] = z @ hvp(z)
     err = float(samples.std(ddof=1) / np.sqrt(n_samples)) if n_samples > 1 else float("nan")
     return TraceResult(float(samples.mean()), err, samples)
+
+
+# ------------------------------------------------------------------ the lab's landscape lesson
+
+@dataclass
+class MoonsMlpLandscape:
+    """What ``moons_mlp_landscape`` measured: the path from init to trained weights, the 2-D
+    slice around the trained weights, the sharpness and the Hessian trace there, the loss at
+    init and the seconds the whole call took (training and measuring)."""
+
+    line: Interpolation
+    surface: Surface
+    eigen: EigenResult
+    trace: TraceResult
+    init_loss: float
+    seconds: float
+
+
+def moons_mlp_landscape(width: int = 16, samples: int = 200, epochs: int = 200, grid: int = 21,
+                        seed: int = 0, lr: float = 0.05) -> MoonsMlpLandscape:
+    """Train a 2-``width``-2 tanh MLP on two moons with full-batch Adam, then look at its loss.
+
+        θ₀ = init, θ₁ = after ``epochs`` Adam steps on L(θ) = cross-entropy over all points;
+        L((1−t)·θ₀ + t·θ₁) along the segment, L(θ₁ + α·δ + β·η) on a ``grid``², λ_max of ∇²L(θ₁)
+        (50 power iterations) and tr ∇²L(θ₁) (20 Hutchinson samples).
+
+    Args:
+        width: hidden units.  samples: two-moons points (noise 0.2, standardized).
+        epochs: full-batch Adam steps at learning rate ``lr``.
+        grid: points per side of the 2-D slice.  seed: data, weights and directions.
+    """
+    import time
+
+    from .. import nn, optim
+    from ..autograd.dtypes import manual_seed
+    from ..data import make_moons
+
+    inputs, targets = make_moons(n_samples=samples, noise=0.2, seed=seed)
+    inputs = np.asarray(inputs, np.float64)
+    inputs = (inputs - inputs.mean(0)) / inputs.std(0)
+    manual_seed(seed)
+    model = nn.Sequential(nn.Linear(2, width, dtype=np.float64), nn.Tanh(),
+                          nn.Linear(width, 2, dtype=np.float64))
+    closure = batch_closure(model, nn.functional.cross_entropy, inputs,
+                            np.asarray(targets, np.int64))
+    theta0 = get_flat_parameters(model)
+    optimizer = optim.Adam(model.parameters(), lr=lr)
+    started = time.perf_counter()
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        closure().backward()
+        optimizer.step()
+    line = linear_interpolation(model, closure, theta0, get_flat_parameters(model))
+    surface = loss_surface_2d(model, closure, steps=grid, seed=seed)
+    eigen = top_hessian_eigenvalue(model, closure, max_iter=50)
+    trace = hessian_trace(model, closure, n_samples=20)
+    init_loss = float(line.losses[np.argmin(np.abs(line.ts))])
+    return MoonsMlpLandscape(line, surface, eigen, trace, init_loss,
+                             time.perf_counter() - started)

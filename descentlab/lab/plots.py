@@ -37,6 +37,7 @@ __all__ = [
     "contour_trajectories", "surface_3d", "loss_curves", "lr_sweep_panels", "basin_map",
     "gradient_norms_per_layer", "landscape_1d", "landscape_2d", "animate_trajectories",
     "as_paths", "panel_curves", "descent_directions_plot", "chord_slices", "clip_path_to_box",
+    "CRITICAL_POINT_STYLES", "critical_points_plot",
 ]
 
 OPTIMIZER_COLORS: dict[str, str] = {
@@ -722,4 +723,34 @@ def chord_slices(slices: Mapping[str, tuple[Any, Any, Any]], *, title: str | Non
     axes[0].legend(fontsize=8)
     if title:
         fig.suptitle(title)
+    return fig
+
+
+#: Marker and face colour of each kind of critical point.
+CRITICAL_POINT_STYLES: dict[str, tuple[str, str]] = {
+    "minimum": ("*", "gold"), "maximum": ("^", "red"), "saddle": ("X", "white"),
+    "degenerate": ("s", "grey"),
+}
+
+
+def critical_points_plot(function: Any, points: Sequence[Any], *, title: str | None = None,
+                         figsize: tuple[float, float] = DEFAULT_SIZE,
+                         dpi: int = DEFAULT_DPI) -> Figure:
+    """Contour of a 2-D landscape with its critical points marked by kind (minimum ★, maximum
+    ▲, saddle ✕, degenerate ■) and counted in the legend.
+
+    Args:
+        function: a 2-D ``Landscape``.
+        points: critical points (``location``, ``kind``), e.g. from ``find_critical_points``.
+    """
+    fig = contour_trajectories(function, {}, mark_minima=False, figsize=figsize, dpi=dpi,
+                               title=title or f"{_title(function)}: critical points")
+    ax = fig.axes[0]
+    for kind, (marker, color) in CRITICAL_POINT_STYLES.items():
+        locations = [c.location for c in points if c.kind == kind]
+        if locations:
+            xy = np.array(locations)
+            ax.plot(xy[:, 0], xy[:, 1], marker, ms=12, markerfacecolor=color,
+                    markeredgecolor="k", linestyle="none", label=f"{kind} ({len(locations)})")
+    ax.legend(fontsize=8)
     return fig

@@ -1,13 +1,21 @@
-"""Training curves as PNG files (matplotlib, Agg backend: no display needed)."""
+"""Training curves as PNG files.
+
+Drawn with matplotlib's object API, as the lab's plots are: each figure sits on its own Agg
+canvas (no pyplot, no global figure state, no display needed).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .metrics import History
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["FIGSIZE", "DPI", "plot_comparison", "plot_history"]
 
@@ -16,15 +24,16 @@ FIGSIZE = (10.0, 4.0)
 DPI = 100
 
 
-def _pyplot() -> Any:
+def _figure(panels: int) -> tuple["Figure", list["Axes"]]:
+    """A FIGSIZE figure on its own Agg canvas and its ``panels`` axes side by side."""
     try:
-        import matplotlib
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
     except ImportError:
         raise ImportError("plotting needs matplotlib: pip install 'descentlab[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=FIGSIZE, dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig, list(fig.subplots(1, panels, squeeze=False)[0])
 
 
 def _series(history: History, key: str) -> tuple[list[int], list[float]]:
@@ -34,7 +43,7 @@ def _series(history: History, key: str) -> tuple[list[int], list[float]]:
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
-def _finish(fig: Any, axes: Any, path: str | os.PathLike) -> Path:
+def _finish(fig: "Figure", axes: list["Axes"], path: str | os.PathLike) -> Path:
     for ax in axes:
         ax.set_xlabel("epoch")
         ax.grid(True, alpha=0.3)
@@ -45,7 +54,6 @@ def _finish(fig: Any, axes: Any, path: str | os.PathLike) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     # No bbox_inches="tight": it would change the pixel size from figure to figure.
     fig.savefig(out, dpi=DPI)
-    _pyplot().close(fig)
     return out
 
 
@@ -55,10 +63,8 @@ def plot_history(history: History, path: str | os.PathLike, title: str = "") -> 
     Returns:
         the PNG path (1000 × 400 pixels).
     """
-    plt = _pyplot()
     has_acc = "accuracy" in history
-    fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=FIGSIZE, squeeze=False)
-    axes = axes[0]
+    fig, axes = _figure(2 if has_acc else 1)
     for key, label in (("loss", "train"), ("val_loss", "validation")):
         x, y = _series(history, key)
         if x:
@@ -85,10 +91,8 @@ def plot_comparison(histories: Mapping[str, History], path: str | os.PathLike,
     Returns:
         the PNG path (1000 × 400 pixels).
     """
-    plt = _pyplot()
     has_acc = any("accuracy" in h for h in histories.values())
-    fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=FIGSIZE, squeeze=False)
-    axes = axes[0]
+    fig, axes = _figure(2 if has_acc else 1)
     log = True
     for name, history in histories.items():
         x, y = _series(history, "loss")

@@ -157,3 +157,12 @@ def test_refined_sweep_closes_on_two_over_l_for_quadratics(formula, lam_max, sta
     assert sw.smallest_diverging_lr >= bound * (1 - 1e-9)
     assert sw.smallest_diverging_lr - sw.largest_stable_lr < 1e-6 * bound
     assert sw.refine_steps == 25 and len(sw.trajectories) == 3  # the grid's runs only
+
+
+def test_default_start_is_near_the_upper_left_corner_of_the_domain():
+    f = get_function("himmelblau")
+    (x0, x1), (y0, y1) = f.domain
+    np.testing.assert_allclose(A.default_start(f), [x0 + (x1 - x0) / 8, y0 + 7 * (y1 - y0) / 8])
+    assert all(np.linalg.norm(A.default_start("himmelblau") - m.location) > 1 for m in f.minima)
+    (lo, hi), = get_function("parabola").domain
+    np.testing.assert_allclose(A.default_start("parabola"), [lo + (hi - lo) / 8])

@@ -150,3 +150,18 @@ def test_surface_rows_follow_beta():
     surf = L.loss_surface_2d(lin, closure, steps=3, directions=(delta, eta))
     # L = 11 + 10·α + β: moving along a row (α) changes it by 10, down a column (β) by 1.
     np.testing.assert_allclose(surf.losses, 11 + 10 * surf.alphas[None, :] + surf.betas[:, None])
+
+
+def test_moons_mlp_landscape_trains_then_measures_around_the_trained_weights():
+    result = L.moons_mlp_landscape(width=4, samples=40, epochs=30, grid=3, seed=0)
+    line, surf = result.line, result.surface
+    at = {float(t): float(v) for t, v in zip(line.ts, line.losses)}
+    # t = 0 is the init, t = 1 the trained weights, which are the centre of the 2-D slice.
+    assert result.init_loss == at[0.0]
+    assert surf.center_loss == pytest.approx(at[1.0], rel=1e-12)
+    assert surf.center_loss < result.init_loss
+    assert surf.losses.shape == (3, 3) and np.all(np.isfinite(surf.losses))
+    assert result.eigen.iterations <= 50 and result.trace.samples.shape == (20,)
+    assert result.seconds > 0
+    again = L.moons_mlp_landscape(width=4, samples=40, epochs=30, grid=3, seed=0)
+    np.testing.assert_array_equal(again.line.losses, line.losses)  # seeded: data and weights

@@ -190,3 +190,14 @@ def test_animated_paths_are_cut_at_the_frame_too(tmp_path):
         xy = xy[np.all(np.isfinite(xy), axis=1)]
         assert xy[:, 0].min() >= x0 - 1e-9 and xy[:, 0].max() <= x1 + 1e-9
         assert xy[:, 1].min() >= y0 - 1e-9 and xy[:, 1].max() <= y1 + 1e-9
+
+
+def test_critical_points_are_marked_by_kind_and_counted(tmp_path):
+    from descentlab.lab.analysis import find_critical_points
+
+    f = get_function("himmelblau")
+    fig = P.critical_points_plot(f, find_critical_points(f, n=15))
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert {"minimum (4)", "maximum (1)", "saddle (4)"} <= set(labels)
+    assert "known minimum" not in labels
+    _check_png(P.save(fig, tmp_path / "critical.png"))

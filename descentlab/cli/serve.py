@@ -5,16 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..cli import UsageError, nonnegative_int
+from .args import UsageError, port
 
 __all__ = ["register"]
-
-
-def _port(text: str) -> int:
-    value = nonnegative_int(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"must be a port number 0..65535 (got {text})")
-    return value
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -26,7 +19,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                          "pip install \"descentlab[web]\"") from None
     import socket
 
-    from .app import create_app
+    from ..web.app import create_app
 
     # Bind first, so a busy port is one line of error (exit 1) and port 0's pick is known.
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
@@ -53,13 +46,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``serve``."""
-    p = subparsers.add_parser(
-        "serve", help="start the playground web page (race optimizers, train networks live)",
-        description="Serve the playground on a local port: race optimizers on landscapes and "
-        "train small networks live in the browser. Needs pip install \"descentlab[web]\".")
+    p = subparsers.add_parser("serve", help="start the playground web page (race optimizers, "
+                              "train networks live)", description="Serve the playground on a "
+                              "local port: race optimizers on landscapes and train small "
+                              "networks live in the browser. Needs pip install "
+                              "\"descentlab[web]\".")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default %(default)s: this machine only)")
-    p.add_argument("--port", type=_port, default=8000,
+    p.add_argument("--port", type=port, default=8000,
                    help="port (default %(default)s; 0 picks a free one)")
     p.add_argument("--open", action="store_true", help="open the page in a browser")
     p.set_defaults(handler=_cmd_serve)

@@ -13,7 +13,7 @@ pytest.importorskip("matplotlib")
 from PIL import Image  # noqa: E402
 
 # Runs descentlab.cli.main with the lab registered, whether or not cli.COMMAND_MODULES lists it.
-_MAIN = ("import sys, descentlab.cli as c; m = 'descentlab.lab.cli'; "
+_MAIN = ("import sys, descentlab.cli as c; m = 'descentlab.cli.lab'; "
          "c.COMMAND_MODULES = tuple(c.COMMAND_MODULES) + ((m,) if m not in c.COMMAND_MODULES "
          "else ()); sys.exit(c.main(sys.argv[1:]))")
 
@@ -121,8 +121,8 @@ def test_bad_arguments_exit_2_with_one_line_before_any_work(argv, fragment, tmp_
                                                             monkeypatch, capsys):
     import descentlab.cli as cli
 
-    if "descentlab.lab.cli" not in cli.COMMAND_MODULES:
-        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "descentlab.lab.cli"))
+    if "descentlab.cli.lab" not in cli.COMMAND_MODULES:
+        monkeypatch.setattr(cli, "COMMAND_MODULES", (*cli.COMMAND_MODULES, "descentlab.cli.lab"))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "afile").write_text("not a folder")
     (tmp_path / "adir.png").mkdir()

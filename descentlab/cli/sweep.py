@@ -1,4 +1,4 @@
-"""``descentlab sweep`` and ``descentlab bench-optimizers``: thin shells over ``descentlab.sweep``.
+"""``descentlab sweep`` and ``descentlab bench-optimizers``: shells over ``descentlab.sweep``.
 
 Every option is checked, and the store opened, before the first trial runs: a bad name or value,
 an empty grid, an unwritable store, a store of another version or more workers than trials exit
@@ -14,54 +14,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..cli import (
+from .args import (
     UsageError,
+    betas,
+    hidden_sizes,
+    lr_grid,
     nonnegative_float,
     nonnegative_int,
     positive_int,
+    sweep_names,
     unit_interval,
+    value_list,
 )
 
 __all__ = ["register"]
 
 
-# ------------------------------------------------------------------------ value parsers
-def _list(item: Any, sep: str = ",") -> Any:
-    def parse(text: str) -> list[Any]:
-        parts = [t.strip() for t in str(text).split(sep) if t.strip()]
-        if not parts:
-            raise argparse.ArgumentTypeError(f"{text!r} is an empty list (an empty grid)")
-        return [item(p) for p in parts]
-
-    return parse
-
-
-def _lr_grid(text: str) -> list[float]:
-    from .spec import parse_lr_grid
-
-    try:
-        return parse_lr_grid(str(text))
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def _names(text: str) -> list[str]:
-    names = [t.strip().lower() for t in str(text).split(",") if t.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError(f"{text!r} names no optimizer (an empty grid)")
-    return names
-
-
-def _betas(text: str) -> list[float]:
-    parts = text.split("/")
-    if len(parts) != 2:
-        raise argparse.ArgumentTypeError(f"betas {text!r}: write β1/β2, e.g. 0.9/0.999")
-    return [unit_interval(p) for p in parts]
-
-
 def _hidden(text: str) -> list[int]:
-    from ..cli import hidden_sizes
-
     return list(hidden_sizes(text))
 
 
@@ -69,20 +38,20 @@ def _hidden(text: str) -> list[int]:
 _SWEEP_OPTIONS: dict[str, tuple[Any, Any, str]] = {
     "dataset": (str, None, "train on this built-in dataset (default spiral)"),
     "function": (str, None, "sweep optimizer trajectories on this lab function instead"),
-    "optimizers": (_names, ["sgd", "adam"], "optimizers, e.g. sgd,momentum,adam"),
-    "lr": (_lr_grid, [1e-3, 1e-2, 1e-1], "learning rates: a list 1e-3,1e-2 or a log grid "
+    "optimizers": (sweep_names, ["sgd", "adam"], "optimizers, e.g. sgd,momentum,adam"),
+    "lr": (lr_grid, [1e-3, 1e-2, 1e-1], "learning rates: a list 1e-3,1e-2 or a log grid "
            "LOW:HIGH:COUNT, e.g. 1e-4:1:13"),
-    "momentum": (_list(unit_interval), None, "momentum values (SGD variants, RMSprop)"),
-    "betas": (_list(_betas), None, "Adam-family betas, e.g. 0.9/0.999,0.8/0.99"),
-    "weight_decay": (_list(nonnegative_float), None, "weight decay values"),
-    "batch_size": (_list(positive_int), None, "batch sizes, e.g. 16,64 (train; default 32)"),
-    "scheduler": (_list(str), None, "schedules: none, step, cosine, plateau (train)"),
-    "activation": (_list(str), None, "hidden activations, e.g. relu,tanh (train)"),
-    "init": (_list(str), None, "weight inits: default, xavier_uniform, xavier_normal, "
+    "momentum": (value_list(unit_interval), None, "momentum values (SGD variants, RMSprop)"),
+    "betas": (value_list(betas), None, "Adam-family betas, e.g. 0.9/0.999,0.8/0.99"),
+    "weight_decay": (value_list(nonnegative_float), None, "weight decay values"),
+    "batch_size": (value_list(positive_int), None, "batch sizes, e.g. 16,64 (train; default 32)"),
+    "scheduler": (value_list(str), None, "schedules: none, step, cosine, plateau (train)"),
+    "activation": (value_list(str), None, "hidden activations, e.g. relu,tanh (train)"),
+    "init": (value_list(str), None, "weight inits: default, xavier_uniform, xavier_normal, "
              "kaiming_uniform, kaiming_normal (train)"),
-    "model": (_list(str), None, "mlp (default) or cnn: 3×3 conv + pool blocks on square "
+    "model": (value_list(str), None, "mlp (default) or cnn: 3×3 conv + pool blocks on square "
               "images such as digits (train)"),
-    "hidden": (_list(_hidden, ";"), None, "model shapes separated by ';', e.g. '16,16;32': "
+    "hidden": (value_list(_hidden, ";"), None, "model shapes separated by ';', e.g. '16,16;32': "
                "layer widths (mlp) or conv channels (cnn) (train; default 16,16)"),
     "seeds": (positive_int, 1, "run every config with seeds 0 .. N-1"),
     "epochs": (positive_int, 20, "epochs per train trial"),
@@ -181,7 +150,7 @@ def _add_options(p: argparse.ArgumentParser, options: dict[str, tuple[Any, Any, 
 
 # ------------------------------------------------------------------------ the sweep spec
 def _spec(args: argparse.Namespace) -> Any:
-    from .spec import SweepSpec
+    from ..sweep.spec import SweepSpec
 
     if args.dataset is not None and args.function is not None:
         raise UsageError("give either --dataset (train sweeps) or --function (trajectory "
@@ -201,8 +170,8 @@ def _spec(args: argparse.Namespace) -> Any:
     if kind == "train":
         base = {"dataset": args.dataset or "spiral", "epochs": args.epochs,
                 "val_split": args.val_split}
+        from ..sweep.trial import INITS, MODELS
         from ..train import ACTIVATIONS, SCHEDULERS
-        from .trial import INITS, MODELS
 
         for key, valid in (("scheduler", SCHEDULERS), ("activation", ACTIVATIONS),
                            ("init", INITS), ("model", MODELS)):
@@ -266,7 +235,7 @@ class _Progress:
             self.bar.update(self.task, status=self._status())
 
     def finished(self, trial: Any, result: dict[str, Any]) -> None:
-        from .spec import describe
+        from ..sweep.spec import describe
 
         self.running -= 1
         self.done += 1
@@ -294,8 +263,8 @@ class _Progress:
 
 
 def _run(spec: Any, args: argparse.Namespace, name: str) -> Any:
-    from .runner import run_sweep
-    from .store import StoreError
+    from ..sweep.runner import run_sweep
+    from ..sweep.store import StoreError
 
     progress = _Progress(args.quiet)
     try:
@@ -310,7 +279,7 @@ def _run(spec: Any, args: argparse.Namespace, name: str) -> Any:
 
 
 def _check_common(args: argparse.Namespace, n_trials: int) -> None:
-    from .runner import BACKENDS, check_workers
+    from ..sweep.runner import BACKENDS, check_workers
 
     if args.backend not in BACKENDS:
         raise UsageError(f"unknown --backend {args.backend!r}; choose from {', '.join(BACKENDS)}")
@@ -323,7 +292,7 @@ def _check_common(args: argparse.Namespace, n_trials: int) -> None:
     if args.export is not None and Path(args.export).suffix not in (".csv", ".parquet"):
         raise UsageError(f"--export {args.export}: use a .csv or .parquet file name")
     if args.backend == "ray":
-        from .ray_backend import ray_available
+        from ..sweep.ray_backend import ray_available
 
         if not ray_available():
             raise UsageError('--backend ray needs ray: pip install "descentlab[scale]" (or use '
@@ -331,8 +300,8 @@ def _check_common(args: argparse.Namespace, n_trials: int) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from .report import best_per_optimizer, write_report
-    from .store import Store
+    from ..sweep.report import best_per_optimizer, write_report
+    from ..sweep.store import Store
 
     _resolve(args, _SWEEP_OPTIONS)
     spec, n_trials = _spec(args)
@@ -363,8 +332,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------ bench-optimizers
 _BENCH_OPTIONS: dict[str, tuple[Any, Any, str]] = {
-    "workloads": (_names, None, "workloads to run (default: all available)"),
-    "optimizers": (_names, None, "optimizers to compare (default sgd,momentum,adam; "
+    "workloads": (sweep_names, None, "workloads to run (default: all available)"),
+    "optimizers": (sweep_names, None, "optimizers to compare (default sgd,momentum,adam; "
                    "with --quick sgd,adam)"),
     "seeds": (positive_int, None, "seeds per config (default 1 with --quick, else 3)"),
     "store": (str, "runs/bench.db", "SQLite store of the tuning trials"),
@@ -377,7 +346,7 @@ _BENCH_OPTIONS: dict[str, tuple[Any, Any, str]] = {
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import bench_markdown, run_benchmark, workload_names
+    from ..sweep.bench import bench_markdown, run_benchmark, workload_names
 
     _resolve(args, _BENCH_OPTIONS)
     available = workload_names()
@@ -385,14 +354,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if bad:
         raise UsageError(f"unknown workload {', '.join(map(repr, bad))}; choose from "
                          f"{', '.join(available)}")
-    from .spec import train_optimizers
+    from ..sweep.spec import train_optimizers
 
     opts = args.optimizers or (["sgd", "adam"] if args.quick else ["sgd", "momentum", "adam"])
     bad = [o for o in opts if o not in train_optimizers()]
     if bad:
         raise UsageError(f"unknown optimizer {', '.join(map(repr, bad))}; choose from "
                          f"{', '.join(train_optimizers())}")
-    from .bench import build_trials
+    from ..sweep.bench import build_trials
 
     trials = build_trials(args.workloads or available, opts, args.quick, args.seeds)
     _check_common(args, len(trials))
@@ -410,7 +379,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     print()
     print(bench_markdown(result), end="")
     if args.export:
-        from .store import Store
+        from ..sweep.store import Store
 
         with Store(args.store) as db:
             print(f"exported {db.export(args.export, [t.hash for t in trials])}")

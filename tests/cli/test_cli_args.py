@@ -14,7 +14,7 @@ import pytest
 
 from descentlab.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # {file}: an existing regular file; {csv}: a valid CSV; {tmp}: a fresh temporary folder.
 CASES = [
