@@ -6,14 +6,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import dtypes as _dt
-from .function import label
+from . import dtypes
+from .graph import label
 from .ops import Cat, Pad
 from .tensor import Tensor, _as_tensor, _pair, _shape_arg
 
 
 def _finish(arr: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
-    _dt.check_device(device)
+    dtypes.check_device(device)
     t = Tensor._wrap(arr)
     if requires_grad:
         t.requires_grad = True
@@ -22,14 +22,14 @@ def _finish(arr: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (floats → float32 by default, ints → int64)."""
-    return _finish(_dt.as_array(data, dtype), requires_grad, device)
+    return _finish(dtypes.as_array(data, dtype), requires_grad, device)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like ``tensor`` but shares memory with an ndarray/Tensor of the same dtype."""
-    if isinstance(data, Tensor) and (dtype is None or _dt.resolve(dtype) == data.dtype):
+    if isinstance(data, Tensor) and (dtype is None or dtypes.resolve(dtype) == data.dtype):
         return data
-    if isinstance(data, np.ndarray) and (dtype is None or _dt.resolve(dtype) == data.dtype):
+    if isinstance(data, np.ndarray) and (dtype is None or dtypes.resolve(dtype) == data.dtype):
         return _finish(data, False, device)
     return tensor(data, dtype, device)
 
@@ -46,7 +46,7 @@ def _size(size: tuple) -> tuple:
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
-    return _dt.resolve(dtype) if dtype is not None else _dt.get_default_dtype()
+    return dtypes.resolve(dtype) if dtype is not None else dtypes.get_default_dtype()
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -68,12 +68,13 @@ def full(size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = 
          requires_grad: bool = False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (dtype from the value)."""
     if dtype is None:
-        dtype = _dt.as_array(fill_value).dtype
-    return _finish(np.full(_size((size,)), fill_value, _dt.resolve(dtype)), requires_grad, device)
+        dtype = dtypes.as_array(fill_value).dtype
+    values = np.full(_size((size,)), fill_value, dtypes.resolve(dtype))
+    return _finish(values, requires_grad, device)
 
 
 def _like(t: Tensor, dtype: Any) -> np.dtype:
-    return t.dtype if dtype is None else _dt.resolve(dtype)
+    return t.dtype if dtype is None else dtypes.resolve(dtype)
 
 
 def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
@@ -119,8 +120,8 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
         raise ValueError("arange: step must be nonzero")
     if dtype is None:
         is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = _dt.int64 if is_int else _dt.get_default_dtype()
-    arr = np.arange(start, end, step, dtype=np.float64).astype(_dt.resolve(dtype))
+        dtype = dtypes.int64 if is_int else dtypes.get_default_dtype()
+    arr = np.arange(start, end, step, dtype=np.float64).astype(dtypes.resolve(dtype))
     return _finish(arr, requires_grad, device)
 
 
@@ -147,14 +148,14 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
 def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1) from the global generator (or ``generator``)."""
-    arr = _dt.rng(generator).random(_size(size)).astype(_float_dtype(dtype))
+    arr = dtypes.rng(generator).random(_size(size)).astype(_float_dtype(dtype))
     return _finish(arr, requires_grad, device)
 
 
 def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the global generator (or ``generator``)."""
-    arr = _dt.rng(generator).standard_normal(_size(size)).astype(_float_dtype(dtype))
+    arr = dtypes.rng(generator).standard_normal(_size(size)).astype(_float_dtype(dtype))
     return _finish(arr, requires_grad, device)
 
 
@@ -165,15 +166,15 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), generat
         low, high = 0, low
     if isinstance(high, tuple):
         low, high, size = 0, low, high
-    arr = _dt.rng(generator).integers(low, high, size=tuple(size)).astype(
-        _dt.resolve(dtype) if dtype is not None else _dt.int64)
+    arr = dtypes.rng(generator).integers(low, high, size=tuple(size)).astype(
+        dtypes.resolve(dtype) if dtype is not None else dtypes.int64)
     return _finish(arr, False, device)
 
 
 def randperm(n: int, generator: Any = None, dtype: Any = None) -> Tensor:
     """A random permutation of 0, …, n − 1 (int64 by default)."""
-    return Tensor._wrap(_dt.rng(generator).permutation(n).astype(
-        _dt.resolve(dtype) if dtype is not None else _dt.int64))
+    return Tensor._wrap(dtypes.rng(generator).permutation(n).astype(
+        dtypes.resolve(dtype) if dtype is not None else dtypes.int64))
 
 
 def normal(mean: float, std: float, size: Sequence[int], generator: Any = None) -> Tensor:

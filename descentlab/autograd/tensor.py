@@ -11,9 +11,12 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from . import dtypes as _dt
-from . import printing as _printing
-from .function import AccumulateGrad, _Mode, label, run_backward
+from . import dtypes, graph, ops, printing
+from .backward import run_backward
+from .grad import grad as autograd_grad
+from .grad import root_gradient
+from .graph import AccumulateGrad, label
+from .mode import mode_state, set_grad_enabled
 from .size import Size
 
 _new_size = tuple.__new__  # Size from a shape that is already a tuple of ints (no checks)
@@ -40,9 +43,9 @@ class Tensor:
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: Any = None, requires_grad: bool = False, dtype: Any = None) -> None:
-        arr = _dt.as_array(data if data is not None else [], dtype)
+        arr = dtypes.as_array(data if data is not None else [], dtype)
         if dtype is None and arr.dtype.kind in "biu":
-            arr = arr.astype(_dt.get_default_dtype())  # torch.Tensor(...) is always floating
+            arr = arr.astype(dtypes.get_default_dtype())  # torch.Tensor(...) is always floating
         self._data = arr
         self._vbox = [0]
         if requires_grad:
@@ -167,12 +170,10 @@ class Tensor:
         ``create_graph=True`` records the backward itself, for higher-order derivatives.
         """
         if inputs is not None:
-            from . import grad as _grad
-
             inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-            got = _grad(self, inputs, gradient, retain_graph=retain_graph,
+            got = autograd_grad(self, inputs, gradient, retain_graph=retain_graph,
                         create_graph=create_graph, allow_unused=True)
-            with _no_grad_ctx(create_graph):
+            with set_grad_enabled(create_graph):
                 for t, g in zip(inputs, got):
                     if g is not None:
                         t._grad = g.detach().clone() if t._grad is None else t._grad + g
@@ -182,8 +183,8 @@ class Tensor:
                 "element 0 of tensors does not require grad and does not have a grad_fn: nothing "
                 "to differentiate. Set requires_grad=True on the leaves you want gradients for."
             )
-        gradient = _root_grad(self, gradient)
-        if _Mode.force_create_graph:
+        gradient = root_gradient(self, gradient)
+        if mode_state.force_create_graph:
             create_graph = True
         if retain_graph is None:
             retain_graph = create_graph
@@ -199,12 +200,12 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def dtype(self) -> "_dt.dtype":
-        return _dt.public(self._data.dtype)
+    def dtype(self) -> "dtypes.dtype":
+        return dtypes.public(self._data.dtype)
 
     @property
-    def device(self) -> "_dt.device":
-        return _dt.CPU
+    def device(self) -> "dtypes.device":
+        return dtypes.CPU
 
     @property
     def is_cuda(self) -> bool:
@@ -288,24 +289,24 @@ class Tensor:
         return self
 
     def clone(self) -> "Tensor":
-        return _O.Clone.apply(self)
+        return ops.Clone.apply(self)
 
     def contiguous(self) -> "Tensor":
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> "Tensor":
         """Cast to a dtype (``x.to(dl.float64)``); device 'cpu' is accepted and changes nothing."""
-        dtype = _dt.parse_to_args(args, kwargs)
+        dtype = dtypes.parse_to_args(args, kwargs)
         if dtype is None or dtype == self._data.dtype:
             return self
-        return _O.Cast.apply(self, dtype=dtype)
+        return ops.Cast.apply(self, dtype=dtype)
 
     def cpu(self) -> "Tensor":
         return self
 
     def cuda(self, device: Any = None, non_blocking: bool = False) -> "Tensor":
         """As torch's; this build computes on the CPU, so it raises ``CPUOnlyError``."""
-        _dt.check_device("cuda" if device is None else _dt.device(device))
+        dtypes.check_device("cuda" if device is None else dtypes.device(device))
         return self
 
     def type(self, dtype: Any = None) -> Any:
@@ -316,8 +317,8 @@ class Tensor:
 
     # ------------------------------------------------------------------ new_* (same dtype)
     def _new(self, arr: np.ndarray, dtype: Any, device: Any, requires_grad: bool) -> "Tensor":
-        _dt.check_device(device)
-        t = Tensor._wrap(arr.astype(self._data.dtype if dtype is None else _dt.resolve(dtype),
+        dtypes.check_device(device)
+        t = Tensor._wrap(arr.astype(self._data.dtype if dtype is None else dtypes.resolve(dtype),
                                     copy=False))
         if requires_grad:
             t.requires_grad = True
@@ -326,7 +327,7 @@ class Tensor:
     def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
                    requires_grad: bool = False) -> "Tensor":
         """A new tensor holding a copy of ``data``, with this tensor's dtype unless given."""
-        return self._new(_dt.as_array(data), dtype, device, requires_grad)
+        return self._new(dtypes.as_array(data), dtype, device, requires_grad)
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> "Tensor":
@@ -350,23 +351,23 @@ class Tensor:
                  device: Any = None, requires_grad: bool = False) -> "Tensor":
         """``fill_value`` everywhere in shape ``size``, with this tensor's dtype unless given."""
         return self._new(np.full(_shape_arg((size,)), fill_value, self._data.dtype
-                                 if dtype is None else _dt.resolve(dtype)),
+                                 if dtype is None else dtypes.resolve(dtype)),
                          dtype, device, requires_grad)
 
     def float(self) -> "Tensor":
-        return self.to(_dt.float32)
+        return self.to(dtypes.float32)
 
     def double(self) -> "Tensor":
-        return self.to(_dt.float64)
+        return self.to(dtypes.float64)
 
     def long(self) -> "Tensor":
-        return self.to(_dt.int64)
+        return self.to(dtypes.int64)
 
     def int(self) -> "Tensor":
-        return self.to(_dt.int32)
+        return self.to(dtypes.int32)
 
     def bool(self) -> "Tensor":
-        return self.to(_dt.bool_)
+        return self.to(dtypes.bool_)
 
     # ------------------------------------------------------------------ printing, python protocol
     def __repr__(self) -> str:
@@ -376,12 +377,12 @@ class Tensor:
     def _repr(self, prefix: str = "tensor(") -> str:
         data = self._data
         suffixes = []
-        default = data.dtype == _dt._Default.dtype or data.dtype.kind == "b" or (
+        default = data.dtype == dtypes._Default.dtype or data.dtype.kind == "b" or (
             data.dtype == np.int64)
         if data.size == 0:
             if data.ndim != 1:
                 suffixes.append(f"size={tuple(data.shape)}")
-            if data.dtype != _dt._Default.dtype:
+            if data.dtype != dtypes._Default.dtype:
                 suffixes.append(f"dtype={self.dtype}")
         elif not default:
             suffixes.append(f"dtype={self.dtype}")
@@ -389,7 +390,7 @@ class Tensor:
             suffixes.append(f"grad_fn=<{self._ctx.name()}>")
         elif self._requires_grad:
             suffixes.append("requires_grad=True")
-        return _printing.tensor_repr(data, suffixes, prefix)
+        return printing.tensor_repr(data, suffixes, prefix)
 
     def __format__(self, spec: str) -> str:
         """A 0-d tensor formats as its number (``f"{loss:.4f}"``); others only without a spec."""
@@ -459,54 +460,53 @@ class Tensor:
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> "Tensor":
         a, b = _pair(self, other)
-        return _O.Add.apply(a, b)
+        return ops.Add.apply(a, b)
 
     def __radd__(self, other: Any) -> "Tensor":
         b, a = _pair(self, other)
-        return _O.Add.apply(a, b)
+        return ops.Add.apply(a, b)
 
     def __sub__(self, other: Any) -> "Tensor":
         a, b = _pair(self, other)
-        return _O.Sub.apply(a, b)
+        return ops.Sub.apply(a, b)
 
     def __rsub__(self, other: Any) -> "Tensor":
         b, a = _pair(self, other)
-        return _O.Sub.apply(a, b)
+        return ops.Sub.apply(a, b)
 
     def __mul__(self, other: Any) -> "Tensor":
         a, b = _pair(self, other)
-        return _O.Mul.apply(a, b)
+        return ops.Mul.apply(a, b)
 
     def __rmul__(self, other: Any) -> "Tensor":
         b, a = _pair(self, other)
-        return _O.Mul.apply(a, b)
+        return ops.Mul.apply(a, b)
 
     def __truediv__(self, other: Any) -> "Tensor":
         a, b = _pair(self, other, true_div=True)
-        return _O.Div.apply(a, b)
+        return ops.Div.apply(a, b)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
         b, a = _pair(self, other, true_div=True)
-        return _O.Div.apply(a, b)
+        return ops.Div.apply(a, b)
 
     def __neg__(self) -> "Tensor":
-        return _O.Neg.apply(self)
+        return ops.Neg.apply(self)
 
     def __pos__(self) -> "Tensor":
         return self
 
     def __pow__(self, other: Any) -> "Tensor":
-        ops = _O
         if isinstance(other, (_py_int, _py_float)) and not isinstance(other, _py_bool):
             if self._data.dtype.kind in "iu" and isinstance(other, _py_float):
-                return ops.PowScalar.apply(self.to(_dt.get_default_dtype()), p=other)
+                return ops.PowScalar.apply(self.to(dtypes.get_default_dtype()), p=other)
             return ops.PowScalar.apply(self, p=other)
         a, b = _pair(self, other)
         return ops.Pow.apply(a, b)
 
     def __rpow__(self, other: Any) -> "Tensor":
         b, a = _pair(self, other)
-        return _O.Pow.apply(a, b)
+        return ops.Pow.apply(a, b)
 
     def __matmul__(self, other: Any) -> "Tensor":
         return matmul(self, other)
@@ -601,16 +601,16 @@ class Tensor:
     ge = __ge__
 
     def __and__(self, other: Any) -> "Tensor":
-        return self._cmp(other, np.logical_and if self.dtype == _dt.bool_ else np.bitwise_and)
+        return self._cmp(other, np.logical_and if self.dtype == dtypes.bool_ else np.bitwise_and)
 
     def __or__(self, other: Any) -> "Tensor":
-        return self._cmp(other, np.logical_or if self.dtype == _dt.bool_ else np.bitwise_or)
+        return self._cmp(other, np.logical_or if self.dtype == dtypes.bool_ else np.bitwise_or)
 
     def __xor__(self, other: Any) -> "Tensor":
-        return self._cmp(other, np.logical_xor if self.dtype == _dt.bool_ else np.bitwise_xor)
+        return self._cmp(other, np.logical_xor if self.dtype == dtypes.bool_ else np.bitwise_xor)
 
     def __invert__(self) -> "Tensor":
-        if self._data.dtype == _dt.bool_:
+        if self._data.dtype == dtypes.bool_:
             return Tensor._wrap(np.logical_not(self._data))
         return Tensor._wrap(np.invert(self._data))
 
@@ -685,16 +685,16 @@ class Tensor:
 
     # ------------------------------------------------------------------ unary math
     def exp(self) -> "Tensor":
-        return _O.Exp.apply(_floating(self))
+        return ops.Exp.apply(_floating(self))
 
     def log(self) -> "Tensor":
-        return _O.Log.apply(_floating(self))
+        return ops.Log.apply(_floating(self))
 
     def log1p(self) -> "Tensor":
-        return _O.Log1p.apply(_floating(self))
+        return ops.Log1p.apply(_floating(self))
 
     def sqrt(self) -> "Tensor":
-        return _O.Sqrt.apply(_floating(self))
+        return ops.Sqrt.apply(_floating(self))
 
     def rsqrt(self) -> "Tensor":
         return label(self.sqrt().reciprocal(), "RsqrtBackward0")
@@ -706,37 +706,37 @@ class Tensor:
         return label(self * self, "PowBackward0")
 
     def sin(self) -> "Tensor":
-        return _O.Sin.apply(_floating(self))
+        return ops.Sin.apply(_floating(self))
 
     def cos(self) -> "Tensor":
-        return _O.Cos.apply(_floating(self))
+        return ops.Cos.apply(_floating(self))
 
     def tan(self) -> "Tensor":
         return self.sin() / self.cos()
 
     def tanh(self) -> "Tensor":
-        return _O.Tanh.apply(_floating(self))
+        return ops.Tanh.apply(_floating(self))
 
     def sigmoid(self) -> "Tensor":
-        return _O.Sigmoid.apply(_floating(self))
+        return ops.Sigmoid.apply(_floating(self))
 
     def relu(self) -> "Tensor":
-        return _O.Relu.apply(self)
+        return ops.Relu.apply(self)
 
     def abs(self) -> "Tensor":
-        return _O.Abs.apply(self)
+        return ops.Abs.apply(self)
 
     def erf(self) -> "Tensor":
-        return _O.Erf.apply(_floating(self))
+        return ops.Erf.apply(_floating(self))
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
-        return _O.LeakyRelu.apply(self, slope=negative_slope)
+        return ops.LeakyRelu.apply(self, slope=negative_slope)
 
     def elu(self, alpha: float = 1.0) -> "Tensor":
-        return _O.Elu.apply(self, alpha=alpha)
+        return ops.Elu.apply(self, alpha=alpha)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> "Tensor":
-        return _O.Softplus.apply(self, beta=beta, threshold=threshold)
+        return ops.Softplus.apply(self, beta=beta, threshold=threshold)
 
     def gelu(self, approximate: str = "none") -> "Tensor":
         """x·Φ(x) with Φ the standard normal CDF; approximate='tanh' uses
@@ -751,11 +751,11 @@ class Tensor:
     # ------------------------------------------------------------------ binary selections
     def maximum(self, other: Any) -> "Tensor":
         a, b = _pair(self, other)
-        return _O.Maximum.apply(a, b)
+        return ops.Maximum.apply(a, b)
 
     def minimum(self, other: Any) -> "Tensor":
         a, b = _pair(self, other)
-        return _O.Minimum.apply(a, b)
+        return ops.Minimum.apply(a, b)
 
     def clamp(self, min: Any = None, max: Any = None) -> "Tensor":
         if min is None and max is None:
@@ -767,7 +767,7 @@ class Tensor:
             if max is not None:
                 out = out.minimum(max)
             return out
-        return _O.Clamp.apply(self, lo=min, hi=max)
+        return ops.Clamp.apply(self, lo=min, hi=max)
 
     clip = clamp
 
@@ -781,8 +781,8 @@ class Tensor:
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind in "biu" and dtype is None:
-            x = x.to(_dt.int64)
-        return _O.Sum.apply(x, dim=_dims(dim, x.ndim), keepdim=keepdim)
+            x = x.to(dtypes.int64)
+        return ops.Sum.apply(x, dim=_dims(dim, x.ndim), keepdim=keepdim)
 
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
         x = self if dtype is None else self.to(dtype)
@@ -793,11 +793,11 @@ class Tensor:
             )
         axes = _dims(dim, x.ndim)
         n = x._data.size if axes is None else int(np.prod([x._data.shape[a] for a in axes]))
-        return label(_O.Sum.apply(x, dim=axes, keepdim=keepdim) / n,
+        return label(ops.Sum.apply(x, dim=axes, keepdim=keepdim) / n,
                      "MeanBackward0" if dim is None else "MeanBackward1")
 
     def _minmax(self, dim: Any, keepdim: bool, op_name: str) -> Any:
-        op = getattr(_O, op_name)
+        op = getattr(ops, op_name)
         if dim is None:
             return op.apply(self, dim=None, keepdim=False, evenly=True)
         if isinstance(dim, Tensor):
@@ -816,10 +816,10 @@ class Tensor:
         return self._minmax(dim, keepdim, "Min")
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
-        return _O.Max.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
+        return ops.Max.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
-        return _O.Min.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
+        return ops.Min.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
 
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: Any = None) -> "Tensor":
@@ -843,10 +843,10 @@ class Tensor:
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> "Tensor":
         """log Σ exp(x) along ``dim``, computed as m + log Σ exp(x − m) with m the max."""
-        return _O.LogSumExp.apply(_floating(self), dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return ops.LogSumExp.apply(_floating(self), dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def prod(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return _O.Prod.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return ops.Prod.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> "Tensor":
         if p == "fro" or p == 2:
@@ -860,18 +860,18 @@ class Tensor:
         return label(out, "LinalgVectorNormBackward0")
 
     def softmax(self, dim: int) -> "Tensor":
-        return _O.Softmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
+        return ops.Softmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
 
     def log_softmax(self, dim: int) -> "Tensor":
-        return _O.LogSoftmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
+        return ops.LogSoftmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
 
     def cumsum(self, dim: int) -> "Tensor":
-        return _O.CumSum.apply(self, dim=_py_int(dim) % builtins.max(self.ndim, 1))
+        return ops.CumSum.apply(self, dim=_py_int(dim) % builtins.max(self.ndim, 1))
 
     # ------------------------------------------------------------------ shapes
     def reshape(self, *shape: Any) -> "Tensor":
         shape = _shape_arg(shape)
-        return _O.Reshape.apply(self, shape=_infer_shape(self, shape, "reshape"))
+        return ops.Reshape.apply(self, shape=_infer_shape(self, shape, "reshape"))
 
     def view(self, *shape: Any) -> "Tensor":
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list)) and not isinstance(
@@ -925,14 +925,14 @@ class Tensor:
                 f"permute(): dims {dims} are not a permutation of the {self.ndim} dims of a tensor "
                 f"of shape {tuple(self.shape)}"
             )
-        return _O.Permute.apply(self, dims=dims)
+        return ops.Permute.apply(self, dims=dims)
 
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
         n = builtins.max(self.ndim, 1)
         dims = list(range(self.ndim))
         a, b = dim0 % n, dim1 % n
         dims[a], dims[b] = dims[b], dims[a]
-        return label(_O.Permute.apply(self, dims=tuple(dims)), "TransposeBackward0")
+        return label(ops.Permute.apply(self, dims=tuple(dims)), "TransposeBackward0")
 
     swapaxes = transpose
 
@@ -971,7 +971,7 @@ class Tensor:
                 f"expand: the expanded size {shape} must match the existing size "
                 f"{tuple(self.shape)} at every non-singleton dimension"
             ) from None
-        return _O.BroadcastTo.apply(self, shape=shape)
+        return ops.BroadcastTo.apply(self, shape=shape)
 
     def expand_as(self, other: "Tensor") -> "Tensor":
         return self.expand(other.shape)
@@ -1016,15 +1016,15 @@ class Tensor:
     def flip(self, *dims: Any, **kwargs: Any) -> "Tensor":
         dims = kwargs.pop("dims", dims)  # torch.flip(x, dims=[0])
         dims = tuple(d % builtins.max(self.ndim, 1) for d in _shape_arg(dims))
-        return _O.Flip.apply(self, dims=dims)
+        return ops.Flip.apply(self, dims=dims)
 
     def __getitem__(self, index: Any) -> "Tensor":
-        return _O.getitem(self, index)
+        return ops.getitem(self, index)
 
     # ------------------------------------------------------------------ in place
     def _check_inplace(self) -> bool:
         """True when the in-place op must be recorded for autograd."""
-        if not _Mode.grad:
+        if not mode_state.grad:
             return False
         if self._requires_grad and self._ctx is None:
             raise RuntimeError(
@@ -1036,7 +1036,7 @@ class Tensor:
 
     def _inplace(self, result_fn: Any, other: Any = None) -> "Tensor":
         record = self._check_inplace() or (
-            _Mode.grad and isinstance(other, Tensor) and other._requires_grad
+            mode_state.grad and isinstance(other, Tensor) and other._requires_grad
         )
         if record:
             # Rebase: the old value becomes an input of the new node; the tensor object takes the
@@ -1052,15 +1052,16 @@ class Tensor:
                 node._out_data, node._out_vbox = self._data, self._vbox
                 node._out_version = self._vbox[0] + 1
         else:
-            with _no_grad_ctx(False):
+            with set_grad_enabled(False):
                 res = result_fn(self)
             np.copyto(self._data, res._data, casting="same_kind")
         self._vbox[0] += 1
         return self
 
     def add_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
-        if not _Mode.grad or not (self._requires_grad or getattr(other, "_requires_grad", False)):
-            if self._requires_grad and self._ctx is None and _Mode.grad:
+        if not (mode_state.grad
+                and (self._requires_grad or getattr(other, "_requires_grad", False))):
+            if self._requires_grad and self._ctx is None and mode_state.grad:
                 self._check_inplace()
             o = other._data if isinstance(other, Tensor) else other
             if alpha != 1:
@@ -1092,7 +1093,7 @@ class Tensor:
 
     def copy_(self, src: Any) -> "Tensor":
         src = _as_tensor(src, self)
-        if self._check_inplace() or (_Mode.grad and src._requires_grad):
+        if self._check_inplace() or (mode_state.grad and src._requires_grad):
             return self._inplace(lambda s: src.to(s.dtype).expand(s.shape), src)
         np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")
         self._vbox[0] += 1
@@ -1110,13 +1111,13 @@ class Tensor:
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> "Tensor":
         self._check_inplace()
-        self._data[...] = _dt.rng(generator).uniform(a, b, size=self.shape)
+        self._data[...] = dtypes.rng(generator).uniform(a, b, size=self.shape)
         self._vbox[0] += 1
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> "Tensor":
         self._check_inplace()
-        self._data[...] = _dt.rng(generator).normal(mean, std, size=self.shape)
+        self._data[...] = dtypes.rng(generator).normal(mean, std, size=self.shape)
         self._vbox[0] += 1
         return self
 
@@ -1125,15 +1126,15 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         rec = self._check_inplace() or (
-            _Mode.grad and isinstance(value, Tensor) and value._requires_grad
+            mode_state.grad and isinstance(value, Tensor) and value._requires_grad
         )
-        idx = _O.normalize_index(index)
+        idx = ops.normalize_index(index)
         if not rec:
             self._data[idx] = value._data if isinstance(value, Tensor) else value
             self._vbox[0] += 1
             return
         v = _as_tensor(value, self)
-        self._inplace(lambda s: _O.IndexPut.apply(s, v.to(s.dtype), index=idx), v)
+        self._inplace(lambda s: ops.IndexPut.apply(s, v.to(s.dtype), index=idx), v)
 
     def __iadd__(self, other: Any) -> "Tensor":
         return self.add_(other)
@@ -1170,18 +1171,6 @@ class _ValuesIndices(tuple):
         return self[1]
 
 
-class _no_grad_ctx:
-    def __init__(self, mode: bool) -> None:
-        self.mode = mode
-
-    def __enter__(self) -> None:
-        self.prev = _Mode.grad
-        _Mode.grad = self.mode
-
-    def __exit__(self, *exc: Any) -> None:
-        _Mode.grad = self.prev
-
-
 def _arg(data: np.ndarray, fn: Any, dim: Any, keepdim: bool) -> Tensor:
     if dim is None:
         return Tensor._wrap(np.asarray(fn(data), dtype=np.int64))
@@ -1191,7 +1180,7 @@ def _arg(data: np.ndarray, fn: Any, dim: Any, keepdim: bool) -> Tensor:
 def _floating(t: Tensor) -> Tensor:
     if t._data.dtype.kind in "fc":
         return t
-    return Tensor._wrap(t._data.astype(_dt.get_default_dtype()))
+    return Tensor._wrap(t._data.astype(dtypes.get_default_dtype()))
 
 
 def _dims(dim: Any, ndim: int) -> tuple | None:
@@ -1239,7 +1228,7 @@ def _as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
         kind = like._data.dtype.kind
         if kind == "f" or (kind in "iu" and not isinstance(x, _py_float)):
             return Tensor._wrap(np.asarray(x, dtype=like._data.dtype))
-    return Tensor._wrap(_dt.as_array(x))
+    return Tensor._wrap(dtypes.as_array(x))
 
 
 def _pair(a: Tensor, b: Any, true_div: bool = False) -> tuple:
@@ -1248,12 +1237,12 @@ def _pair(a: Tensor, b: Any, true_div: bool = False) -> tuple:
         da, db = a._data.dtype, b._data.dtype
         if da is db or da == db:
             if true_div and da.kind != "f":
-                f = _dt.get_default_dtype()
+                f = dtypes.get_default_dtype()
                 return _floating(a), Tensor._wrap(b._data.astype(f))
             return a, b
-        target = _dt.promote(da, db, a._data.ndim == 0, b._data.ndim == 0)
+        target = dtypes.promote(da, db, a._data.ndim == 0, b._data.ndim == 0)
         if true_div and target.kind != "f":
-            target = _dt.get_default_dtype()
+            target = dtypes.get_default_dtype()
         return (a if da == target else a.to(target)), (b if db == target else b.to(target))
     bt = _as_tensor(b, a)
     if true_div and a._data.dtype.kind != "f":
@@ -1277,7 +1266,7 @@ def matmul(a: Any, b: Any) -> Tensor:
             f"({ka} != {kb}: the last dim of the first must equal the "
             f"{'second-to-last' if b.ndim >= 2 else 'only'} dim of the second)"
         )
-    return _O.MatMul.apply(a, b)
+    return ops.MatMul.apply(a, b)
 
 
 def mm(a: Any, b: Any) -> Tensor:
@@ -1291,7 +1280,7 @@ def mm(a: Any, b: Any) -> Tensor:
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """Elementwise ``input if condition else other`` (gradients flow to the chosen side)."""
     cond = _as_tensor(condition)
-    if cond._data.dtype != _dt.bool_:
+    if cond._data.dtype != dtypes.bool_:
         cond = Tensor._wrap(cond._data.astype(bool))
     if isinstance(input, Tensor):
         a, b = _pair(input, other)
@@ -1300,45 +1289,8 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     else:
         a = _as_tensor(input)
         a, b = _pair(a, other)
-    return _O.Where.apply(cond, a, b)
+    return ops.Where.apply(cond, a, b)
 
 
-_SCALAR_ONES: dict = {}
-
-
-def _root_grad(t: Tensor, gradient: Any) -> Tensor:
-    if gradient is None:
-        if t._data.size != 1:
-            raise RuntimeError(
-                f"grad can be implicitly created only for scalar outputs; this output has shape "
-                f"{tuple(t.shape)}. Pass gradient= (a tensor of that shape), or reduce it first "
-                f"(e.g. loss.sum() or loss.mean())."
-            )
-        shape, dtype = t._data.shape, t._data.dtype
-        if shape == ():
-            one = _SCALAR_ONES.get(dtype)
-            if one is None:
-                one = np.ones((), dtype=dtype)
-                one.flags.writeable = False  # shared: backwards never write into their input
-                _SCALAR_ONES[dtype] = one
-            return Tensor._wrap(one)
-        return Tensor._wrap(np.ones(shape, dtype=dtype))
-    g = _as_tensor(gradient, t)
-    if g._data.shape != t._data.shape:
-        raise RuntimeError(
-            f"Mismatch in shape: grad_output has a shape of {tuple(g.shape)} and output has a "
-            f"shape of {tuple(t.shape)}."
-        )
-    if g._data.dtype != t._data.dtype:
-        g = Tensor._wrap(g._data.astype(t._data.dtype))
-    return g
-
-
-# ops/ and function.py use Tensor; they are bound here, once it exists (no import cycles).
-from . import function as _function  # noqa: E402
-from . import ops as _O  # noqa: E402
-
-_function.Tensor = Tensor
-_function._wrap = Tensor._wrap
-_function.SumTo = _O.SumTo
-_function.Cast = _O.Cast
+# The one seam between the engine's lower floors and Tensor (see graph.py): bound once, here.
+graph.Tensor = Tensor

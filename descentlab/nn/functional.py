@@ -14,12 +14,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd import dtypes as _dt
-from ..autograd import function as _fn
 from ..autograd import ops as _ops
 from ..autograd.creation import pad as _pad
 from ..autograd.function import Op as _Op
 from ..autograd.function import named_node as _named_node
 from ..autograd.function import no_grad
+from ..autograd.mode import mode_state
 from ..autograd.tensor import Tensor, where
 from .im2col import Col2Im, Im2Col, MaxPool2dFn, im2col_array, output_size
 
@@ -841,7 +841,7 @@ class _CrossEntropyRows(_Op):
     def backward(ctx, g):
         (x,) = ctx.saved
         rows = ctx.rows
-        if not _fn._Mode.grad:
+        if not mode_state.grad:
             gd = g._data
             if ctx.per_row or not isinstance(rows, float):
                 scale = (gd * rows).astype(x.dtype, copy=False)

@@ -19,9 +19,9 @@ from typing import Any, Callable
 import numpy as np
 
 from ..autograd import creation as _c
-from ..autograd import function as _fn
 from ..autograd.function import Function, FunctionCtx
 from ..autograd.function import Op as _Op
+from ..autograd.mode import mode_state
 from ..autograd.tensor import Tensor
 from . import functional as F
 from . import init
@@ -105,7 +105,7 @@ class _LSTMPointwise(_Op):
     def backward(ctx, grad):
         gates, c = ctx.saved
         n = c.shape[-1]
-        if not _fn._Mode.grad:
+        if not mode_state.grad:
             sig, g, tc = ctx.acts
             gd, cd = grad._data, c._data
             i, f, o = sig[..., :n], sig[..., n:2 * n], sig[..., 3 * n:]

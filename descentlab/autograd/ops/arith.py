@@ -8,15 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import function as _fn
-from ..function import Op
-
-_M = _fn._Mode
-
-
-def _w(arr):
-    return _fn._wrap(arr)
-
+from ..graph import Op, wrap
+from ..mode import mode_state
+from .select import Where
 
 _CONSTANTS: dict = {}
 
@@ -81,10 +75,10 @@ class Mul(Op):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved
-        if not _M.grad:  # no graph to record: plain NumPy (the Tensor path below is the same math)
+        if not mode_state.grad:  # no graph to record: plain NumPy
             p = ctx.parents
-            return (_w(g._data * b._data) if p[0] is not None else None,
-                    _w(g._data * a._data) if p[1] is not None else None)
+            return (wrap(g._data * b._data) if p[0] is not None else None,
+                    wrap(g._data * a._data) if p[1] is not None else None)
         ga = g * b if ctx.parents[0] is not None else None
         gb = g * a if ctx.parents[1] is not None else None
         return ga, gb
@@ -187,12 +181,11 @@ class Pow(Op):
         if ctx.parents[0] is not None:
             ga = g * b * a ** (b - 1.0)
         if ctx.parents[1] is not None:
-            from ..tensor import where
-
             out = ctx.out
             safe = (a._data == 0) & (b._data >= 0)
             if safe.any():
-                log_a = where(safe, 1.0, a).log()  # log 1 = 0 where a = 0, b >= 0
+                one = wrap(np.ones((), a.dtype))  # log 1 = 0 where a = 0, b >= 0
+                log_a = Where.apply(wrap(safe), one, a).log()
             else:
                 log_a = a.log()
             gb = g * out * log_a
@@ -211,10 +204,10 @@ class MatMul(Op):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved
-        if not _M.grad and a.ndim >= 2 and b.ndim >= 2:
+        if not mode_state.grad and a.ndim >= 2 and b.ndim >= 2:
             p, gd = ctx.parents, g._data
-            return (_w(np.matmul(gd, np.swapaxes(b._data, -1, -2))) if p[0] is not None else None,
-                    _w(np.matmul(np.swapaxes(a._data, -1, -2), gd)) if p[1] is not None else None)
+            return (wrap(np.matmul(gd, np.swapaxes(b._data, -1, -2))) if p[0] is not None else None,
+                    wrap(np.matmul(np.swapaxes(a._data, -1, -2), gd)) if p[1] is not None else None)
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
         g2 = g
@@ -255,7 +248,7 @@ class Linear(Op):
         x, w = saved[0], saved[1]
         p = ctx.parents
         has_b = len(p) == 3
-        if not _M.grad:
+        if not mode_state.grad:
             gd = g._data
             xd = x._data
             if gd.ndim == 2:
@@ -265,9 +258,9 @@ class Linear(Op):
                 g2, x2 = gd.reshape(-1, gd.shape[-1]), xd.reshape(-1, xd.shape[-1])
                 gx = np.matmul(gd, w._data) if p[0] is not None else None
             return (
-                None if gx is None else _w(gx),
-                _w(g2.T.dot(x2)) if p[1] is not None else None,
-            ) + ((_w(ones_vector(g2.shape[0], gd.dtype).dot(g2)) if p[2] is not None else None,)
+                None if gx is None else wrap(gx),
+                wrap(g2.T.dot(x2)) if p[1] is not None else None,
+            ) + ((wrap(ones_vector(g2.shape[0], gd.dtype).dot(g2)) if p[2] is not None else None,)
                  if has_b else ())
         g2 = g.reshape(-1, g.shape[-1])
         gx = g.matmul(w) if p[0] is not None else None

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import function as _fn
-from ..function import Op
-
-
-def _wrap(arr):
-    return _fn._wrap(arr)
+from .. import graph
+from ..graph import Op, wrap
+from ..mode import mode_state
 
 
 class Reshape(Op):
@@ -48,8 +45,8 @@ class Permute(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if not _fn._Mode.grad:
-            return (_wrap(np.transpose(g._data, ctx.inv)),)
+        if not mode_state.grad:
+            return (wrap(np.transpose(g._data, ctx.inv)),)
         return (Permute.apply(g, dims=ctx.inv),)
 
     @classmethod
@@ -61,7 +58,7 @@ class Permute(Op):
 
 def normalize_index(index):
     """Turn Tensors inside an index into arrays; reject what NumPy would misread."""
-    Tensor = _fn.Tensor
+    Tensor = graph.Tensor
     if isinstance(index, Tensor):
         return _index_array(index._data)
     if isinstance(index, tuple):
@@ -135,7 +132,7 @@ class IndexPut(Op):
     def backward(ctx, g):
         keep = np.ones(g.shape, dtype=g.dtype)
         keep[ctx.index] = 0
-        return g * _wrap(keep), GetItem.apply(g, index=ctx.index)
+        return g * wrap(keep), GetItem.apply(g, index=ctx.index)
 
 
 def getitem(t, index):
