@@ -7,9 +7,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import dtypes
+from .args import promote_pair, shape_arg, to_tensor
 from .graph import label
 from .ops import Cat, Pad
-from .tensor import Tensor, _as_tensor, _pair, _shape_arg
+from .tensor import Tensor
 
 
 def _finish(arr: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
@@ -42,7 +43,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def _size(size: tuple) -> tuple:
-    return tuple(int(s) for s in _shape_arg(size))
+    return tuple(int(s) for s in shape_arg(size))
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
@@ -184,13 +185,13 @@ def normal(mean: float, std: float, size: Sequence[int], generator: Any = None) 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate along an existing dim (gradient slices flow back to each input)."""
-    ts = [_as_tensor(t) for t in tensors]
+    ts = [to_tensor(t) for t in tensors]
     if not ts:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
     ts = [t for t in ts if not (t.ndim == 1 and t.shape[0] == 0)] or ts[:1]
     base = ts[0]
     for t in ts[1:]:
-        base, _ = _pair(base, t)
+        base, _ = promote_pair(base, t)
     ts = [t.to(base.dtype) for t in ts]
     d = dim % ts[0].ndim if ts[0].ndim else 0
     for i, t in enumerate(ts[1:], 1):
@@ -209,7 +210,7 @@ concat = cat
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join along a new dim."""
-    ts = [_as_tensor(t) for t in tensors]
+    ts = [to_tensor(t) for t in tensors]
     if not ts:
         raise RuntimeError("stack(): expected a non-empty list of Tensors")
     for i, t in enumerate(ts[1:], 1):

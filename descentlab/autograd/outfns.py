@@ -15,8 +15,9 @@ from typing import Any, Callable
 import numpy as np
 
 from . import dtypes
+from .args import to_tensor
 from .mode import mode_state, no_grad
-from .tensor import Tensor, _as_tensor
+from .tensor import Tensor
 from .tensor import mm as _mm
 from .tensor import where as _where
 
@@ -95,7 +96,7 @@ def with_out(name: str, fn: Callable, doc: str) -> Callable:
 
 
 def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else _as_tensor(x)
+    return x if isinstance(x, Tensor) else to_tensor(x)
 
 
 def _unary(method: str) -> Callable:

@@ -12,6 +12,15 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from . import dtypes, graph, ops, printing
+from .args import (
+    arg_index,
+    floating,
+    infer_shape,
+    promote_pair,
+    reduce_dims,
+    shape_arg,
+    to_tensor,
+)
 from .backward import run_backward
 from .grad import grad as autograd_grad
 from .grad import root_gradient
@@ -332,25 +341,25 @@ class Tensor:
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> "Tensor":
         """Zeros of shape ``size``, with this tensor's dtype unless given."""
-        return self._new(np.zeros(_shape_arg(size), self._data.dtype), dtype, device,
+        return self._new(np.zeros(shape_arg(size), self._data.dtype), dtype, device,
                          requires_grad)
 
     def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> "Tensor":
         """Ones of shape ``size``, with this tensor's dtype unless given."""
-        return self._new(np.ones(_shape_arg(size), self._data.dtype), dtype, device,
+        return self._new(np.ones(shape_arg(size), self._data.dtype), dtype, device,
                          requires_grad)
 
     def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> "Tensor":
         """An uninitialized tensor of shape ``size``, with this tensor's dtype unless given."""
-        return self._new(np.empty(_shape_arg(size), self._data.dtype), dtype, device,
+        return self._new(np.empty(shape_arg(size), self._data.dtype), dtype, device,
                          requires_grad)
 
     def new_full(self, size: Sequence[int], fill_value: Any, dtype: Any = None,
                  device: Any = None, requires_grad: bool = False) -> "Tensor":
         """``fill_value`` everywhere in shape ``size``, with this tensor's dtype unless given."""
-        return self._new(np.full(_shape_arg((size,)), fill_value, self._data.dtype
+        return self._new(np.full(shape_arg((size,)), fill_value, self._data.dtype
                                  if dtype is None else dtypes.resolve(dtype)),
                          dtype, device, requires_grad)
 
@@ -459,35 +468,35 @@ class Tensor:
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> "Tensor":
-        a, b = _pair(self, other)
+        a, b = promote_pair(self, other)
         return ops.Add.apply(a, b)
 
     def __radd__(self, other: Any) -> "Tensor":
-        b, a = _pair(self, other)
+        b, a = promote_pair(self, other)
         return ops.Add.apply(a, b)
 
     def __sub__(self, other: Any) -> "Tensor":
-        a, b = _pair(self, other)
+        a, b = promote_pair(self, other)
         return ops.Sub.apply(a, b)
 
     def __rsub__(self, other: Any) -> "Tensor":
-        b, a = _pair(self, other)
+        b, a = promote_pair(self, other)
         return ops.Sub.apply(a, b)
 
     def __mul__(self, other: Any) -> "Tensor":
-        a, b = _pair(self, other)
+        a, b = promote_pair(self, other)
         return ops.Mul.apply(a, b)
 
     def __rmul__(self, other: Any) -> "Tensor":
-        b, a = _pair(self, other)
+        b, a = promote_pair(self, other)
         return ops.Mul.apply(a, b)
 
     def __truediv__(self, other: Any) -> "Tensor":
-        a, b = _pair(self, other, true_div=True)
+        a, b = promote_pair(self, other, true_div=True)
         return ops.Div.apply(a, b)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
-        b, a = _pair(self, other, true_div=True)
+        b, a = promote_pair(self, other, true_div=True)
         return ops.Div.apply(a, b)
 
     def __neg__(self) -> "Tensor":
@@ -501,18 +510,18 @@ class Tensor:
             if self._data.dtype.kind in "iu" and isinstance(other, _py_float):
                 return ops.PowScalar.apply(self.to(dtypes.get_default_dtype()), p=other)
             return ops.PowScalar.apply(self, p=other)
-        a, b = _pair(self, other)
+        a, b = promote_pair(self, other)
         return ops.Pow.apply(a, b)
 
     def __rpow__(self, other: Any) -> "Tensor":
-        b, a = _pair(self, other)
+        b, a = promote_pair(self, other)
         return ops.Pow.apply(a, b)
 
     def __matmul__(self, other: Any) -> "Tensor":
         return matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> "Tensor":
-        return matmul(_as_tensor(other), self)
+        return matmul(to_tensor(other), self)
 
     def __abs__(self) -> "Tensor":
         return self.abs()
@@ -536,7 +545,7 @@ class Tensor:
                 f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                 f"{rounding_mode!r}"
             )
-        a, b = _pair(self, other)
+        a, b = promote_pair(self, other)
         with np.errstate(divide="ignore", invalid="ignore"):
             if a._data.dtype.kind in "iu":
                 q = np.floor_divide(a._data, b._data)
@@ -561,12 +570,12 @@ class Tensor:
         return mm(self, other)
 
     def bmm(self, other: Any) -> "Tensor":
-        if self.ndim != 3 or _as_tensor(other).ndim != 3:
+        if self.ndim != 3 or to_tensor(other).ndim != 3:
             raise RuntimeError("bmm expects two 3-D tensors (batch, n, m) and (batch, m, p)")
         return matmul(self, other)
 
     def dot(self, other: Any) -> "Tensor":
-        if self.ndim != 1 or _as_tensor(other).ndim != 1:
+        if self.ndim != 1 or to_tensor(other).ndim != 1:
             raise RuntimeError("1D tensors expected in dot")
         return matmul(self, other)
 
@@ -627,10 +636,10 @@ class Tensor:
         return Tensor._wrap(np.isfinite(self._data))
 
     def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-        return _py_bool(np.allclose(self._data, _as_tensor(other)._data, rtol=rtol, atol=atol))
+        return _py_bool(np.allclose(self._data, to_tensor(other)._data, rtol=rtol, atol=atol))
 
     def equal(self, other: Any) -> bool:
-        o = _as_tensor(other)._data
+        o = to_tensor(other)._data
         return self._data.shape == o.shape and _py_bool(np.array_equal(self._data, o))
 
     def all(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
@@ -640,10 +649,10 @@ class Tensor:
         return Tensor._wrap(np.asarray(np.any(self._data, axis=dim, keepdims=keepdim)))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return _arg(self._data, np.argmax, dim, keepdim)
+        return arg_index(self._data, np.argmax, dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return _arg(self._data, np.argmin, dim, keepdim)
+        return arg_index(self._data, np.argmin, dim, keepdim)
 
     def sign(self) -> "Tensor":
         return Tensor._wrap(np.sign(self._data))
@@ -678,47 +687,47 @@ class Tensor:
 
     def gather(self, dim: int, index: "Tensor") -> "Tensor":
         """``out[i][j] = self[index[i][j]][j]`` for dim 0 (as torch.gather)."""
-        idx = _as_tensor(index)._data
+        idx = to_tensor(index)._data
         grids = list(np.indices(idx.shape, sparse=True))
         grids[dim % self.ndim] = idx
         return label(self[tuple(Tensor._wrap(np.asarray(g)) for g in grids)], "GatherBackward0")
 
     # ------------------------------------------------------------------ unary math
     def exp(self) -> "Tensor":
-        return ops.Exp.apply(_floating(self))
+        return ops.Exp.apply(floating(self))
 
     def log(self) -> "Tensor":
-        return ops.Log.apply(_floating(self))
+        return ops.Log.apply(floating(self))
 
     def log1p(self) -> "Tensor":
-        return ops.Log1p.apply(_floating(self))
+        return ops.Log1p.apply(floating(self))
 
     def sqrt(self) -> "Tensor":
-        return ops.Sqrt.apply(_floating(self))
+        return ops.Sqrt.apply(floating(self))
 
     def rsqrt(self) -> "Tensor":
         return label(self.sqrt().reciprocal(), "RsqrtBackward0")
 
     def reciprocal(self) -> "Tensor":
-        return label(1.0 / _floating(self), "ReciprocalBackward0")
+        return label(1.0 / floating(self), "ReciprocalBackward0")
 
     def square(self) -> "Tensor":
         return label(self * self, "PowBackward0")
 
     def sin(self) -> "Tensor":
-        return ops.Sin.apply(_floating(self))
+        return ops.Sin.apply(floating(self))
 
     def cos(self) -> "Tensor":
-        return ops.Cos.apply(_floating(self))
+        return ops.Cos.apply(floating(self))
 
     def tan(self) -> "Tensor":
         return self.sin() / self.cos()
 
     def tanh(self) -> "Tensor":
-        return ops.Tanh.apply(_floating(self))
+        return ops.Tanh.apply(floating(self))
 
     def sigmoid(self) -> "Tensor":
-        return ops.Sigmoid.apply(_floating(self))
+        return ops.Sigmoid.apply(floating(self))
 
     def relu(self) -> "Tensor":
         return ops.Relu.apply(self)
@@ -727,7 +736,7 @@ class Tensor:
         return ops.Abs.apply(self)
 
     def erf(self) -> "Tensor":
-        return ops.Erf.apply(_floating(self))
+        return ops.Erf.apply(floating(self))
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
         return ops.LeakyRelu.apply(self, slope=negative_slope)
@@ -750,11 +759,11 @@ class Tensor:
 
     # ------------------------------------------------------------------ binary selections
     def maximum(self, other: Any) -> "Tensor":
-        a, b = _pair(self, other)
+        a, b = promote_pair(self, other)
         return ops.Maximum.apply(a, b)
 
     def minimum(self, other: Any) -> "Tensor":
-        a, b = _pair(self, other)
+        a, b = promote_pair(self, other)
         return ops.Minimum.apply(a, b)
 
     def clamp(self, min: Any = None, max: Any = None) -> "Tensor":
@@ -775,14 +784,14 @@ class Tensor:
         return where(condition, self, other)
 
     def masked_fill(self, mask: Any, value: Any) -> "Tensor":
-        return label(where(mask, _as_tensor(value, self), self), "MaskedFillBackward0")
+        return label(where(mask, to_tensor(value, self), self), "MaskedFillBackward0")
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind in "biu" and dtype is None:
             x = x.to(dtypes.int64)
-        return ops.Sum.apply(x, dim=_dims(dim, x.ndim), keepdim=keepdim)
+        return ops.Sum.apply(x, dim=reduce_dims(dim, x.ndim), keepdim=keepdim)
 
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
         x = self if dtype is None else self.to(dtype)
@@ -791,7 +800,7 @@ class Tensor:
                 f"mean(): could not infer output dtype. Input dtype must be either a floating "
                 f"point or complex dtype. Got: {x._data.dtype}"
             )
-        axes = _dims(dim, x.ndim)
+        axes = reduce_dims(dim, x.ndim)
         n = x._data.size if axes is None else int(np.prod([x._data.shape[a] for a in axes]))
         return label(ops.Sum.apply(x, dim=axes, keepdim=keepdim) / n,
                      "MeanBackward0" if dim is None else "MeanBackward1")
@@ -805,7 +814,7 @@ class Tensor:
         d = _py_int(dim) % max(self.ndim, 1)
         values = op.apply(self, dim=(d,), keepdim=keepdim, evenly=False)
         fn = np.argmax if op_name == "Max" else np.argmin
-        return _ValuesIndices(values, _arg(self._data, fn, d, keepdim))
+        return _ValuesIndices(values, arg_index(self._data, fn, d, keepdim))
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Largest value; with ``dim``, a (values, indices) pair like torch.max(x, dim)."""
@@ -816,17 +825,17 @@ class Tensor:
         return self._minmax(dim, keepdim, "Min")
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
-        return ops.Max.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
+        return ops.Max.apply(self, dim=reduce_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
-        return ops.Min.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
+        return ops.Min.apply(self, dim=reduce_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
 
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: Any = None) -> "Tensor":
         """Σ(x − mean)² / (N − correction); correction=1 (unbiased, the default) as torch."""
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
-        axes = _dims(dim, self.ndim)
+        axes = reduce_dims(dim, self.ndim)
         n = self._data.size if axes is None else int(np.prod([self._data.shape[a] for a in axes]))
         centered = self - self.mean(axes, keepdim=True)
         return label((centered * centered).sum(axes, keepdim=keepdim)
@@ -843,10 +852,10 @@ class Tensor:
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> "Tensor":
         """log Σ exp(x) along ``dim``, computed as m + log Σ exp(x − m) with m the max."""
-        return ops.LogSumExp.apply(_floating(self), dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return ops.LogSumExp.apply(floating(self), dim=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
     def prod(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return ops.Prod.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return ops.Prod.apply(self, dim=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
     def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> "Tensor":
         if p == "fro" or p == 2:
@@ -860,18 +869,18 @@ class Tensor:
         return label(out, "LinalgVectorNormBackward0")
 
     def softmax(self, dim: int) -> "Tensor":
-        return ops.Softmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
+        return ops.Softmax.apply(floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
 
     def log_softmax(self, dim: int) -> "Tensor":
-        return ops.LogSoftmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
+        return ops.LogSoftmax.apply(floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
 
     def cumsum(self, dim: int) -> "Tensor":
         return ops.CumSum.apply(self, dim=_py_int(dim) % builtins.max(self.ndim, 1))
 
     # ------------------------------------------------------------------ shapes
     def reshape(self, *shape: Any) -> "Tensor":
-        shape = _shape_arg(shape)
-        return ops.Reshape.apply(self, shape=_infer_shape(self, shape, "reshape"))
+        shape = shape_arg(shape)
+        return ops.Reshape.apply(self, shape=infer_shape(self, shape, "reshape"))
 
     def view(self, *shape: Any) -> "Tensor":
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list)) and not isinstance(
@@ -919,7 +928,7 @@ class Tensor:
                      "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 
     def permute(self, *dims: Any) -> "Tensor":
-        dims = tuple(d % builtins.max(self.ndim, 1) for d in _shape_arg(dims))
+        dims = tuple(d % builtins.max(self.ndim, 1) for d in shape_arg(dims))
         if sorted(dims) != list(range(self.ndim)):
             raise RuntimeError(
                 f"permute(): dims {dims} are not a permutation of the {self.ndim} dims of a tensor "
@@ -954,7 +963,7 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def expand(self, *sizes: Any) -> "Tensor":
-        sizes = _shape_arg(sizes)
+        sizes = shape_arg(sizes)
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise RuntimeError(
@@ -977,7 +986,7 @@ class Tensor:
         return self.expand(other.shape)
 
     def repeat(self, *sizes: Any) -> "Tensor":
-        sizes = _shape_arg(sizes)
+        sizes = shape_arg(sizes)
         x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
         # tile = insert a broadcast dim before each axis, expand, then merge
         inter = []
@@ -1015,7 +1024,7 @@ class Tensor:
 
     def flip(self, *dims: Any, **kwargs: Any) -> "Tensor":
         dims = kwargs.pop("dims", dims)  # torch.flip(x, dims=[0])
-        dims = tuple(d % builtins.max(self.ndim, 1) for d in _shape_arg(dims))
+        dims = tuple(d % builtins.max(self.ndim, 1) for d in shape_arg(dims))
         return ops.Flip.apply(self, dims=dims)
 
     def __getitem__(self, index: Any) -> "Tensor":
@@ -1092,7 +1101,7 @@ class Tensor:
         return self._inplace(lambda s: -s)
 
     def copy_(self, src: Any) -> "Tensor":
-        src = _as_tensor(src, self)
+        src = to_tensor(src, self)
         if self._check_inplace() or (mode_state.grad and src._requires_grad):
             return self._inplace(lambda s: src.to(s.dtype).expand(s.shape), src)
         np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")
@@ -1133,7 +1142,7 @@ class Tensor:
             self._data[idx] = value._data if isinstance(value, Tensor) else value
             self._vbox[0] += 1
             return
-        v = _as_tensor(value, self)
+        v = to_tensor(value, self)
         self._inplace(lambda s: ops.IndexPut.apply(s, v.to(s.dtype), index=idx), v)
 
     def __iadd__(self, other: Any) -> "Tensor":
@@ -1171,90 +1180,9 @@ class _ValuesIndices(tuple):
         return self[1]
 
 
-def _arg(data: np.ndarray, fn: Any, dim: Any, keepdim: bool) -> Tensor:
-    if dim is None:
-        return Tensor._wrap(np.asarray(fn(data), dtype=np.int64))
-    return Tensor._wrap(np.asarray(fn(data, axis=dim, keepdims=keepdim), dtype=np.int64))
-
-
-def _floating(t: Tensor) -> Tensor:
-    if t._data.dtype.kind in "fc":
-        return t
-    return Tensor._wrap(t._data.astype(dtypes.get_default_dtype()))
-
-
-def _dims(dim: Any, ndim: int) -> tuple | None:
-    if dim is None or ndim == 0:  # a 0-d tensor reduced over dim 0 / -1 is itself (as torch)
-        return None
-    n = builtins.max(ndim, 1)
-    if isinstance(dim, (list, tuple)):
-        if len(dim) == 0:
-            return None
-        return tuple(sorted({_py_int(d) % n for d in dim}))
-    return (_py_int(dim) % n,)
-
-
-def _shape_arg(shape: tuple) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
-
-
-def _infer_shape(t: Tensor, shape: tuple, op: str) -> tuple:
-    shape = tuple(_py_int(s) for s in shape)
-    n = t._data.size
-    if -1 in shape:
-        known = 1
-        for s in shape:
-            if s != -1:
-                known *= s
-        if shape.count(-1) > 1 or known == 0 or n % known:
-            raise RuntimeError(
-                f"{op}: shape {list(shape)} is invalid for input of size {n} (shape "
-                f"{tuple(t.shape)})"
-            )
-        shape = tuple(n // known if s == -1 else s for s in shape)
-    elif int(np.prod(shape)) != n:
-        raise RuntimeError(
-            f"{op}: shape {list(shape)} is invalid for input of size {n} (shape {tuple(t.shape)})"
-        )
-    return shape
-
-
-def _as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
-    if isinstance(x, Tensor):
-        return x
-    if like is not None and isinstance(x, (_py_int, _py_float, _py_bool)):
-        kind = like._data.dtype.kind
-        if kind == "f" or (kind in "iu" and not isinstance(x, _py_float)):
-            return Tensor._wrap(np.asarray(x, dtype=like._data.dtype))
-    return Tensor._wrap(dtypes.as_array(x))
-
-
-def _pair(a: Tensor, b: Any, true_div: bool = False) -> tuple:
-    """Operands with PyTorch's type promotion (a Python scalar takes the tensor's dtype)."""
-    if isinstance(b, Tensor):
-        da, db = a._data.dtype, b._data.dtype
-        if da is db or da == db:
-            if true_div and da.kind != "f":
-                f = dtypes.get_default_dtype()
-                return _floating(a), Tensor._wrap(b._data.astype(f))
-            return a, b
-        target = dtypes.promote(da, db, a._data.ndim == 0, b._data.ndim == 0)
-        if true_div and target.kind != "f":
-            target = dtypes.get_default_dtype()
-        return (a if da == target else a.to(target)), (b if db == target else b.to(target))
-    bt = _as_tensor(b, a)
-    if true_div and a._data.dtype.kind != "f":
-        return _floating(a), _floating(bt)
-    if bt._data.dtype != a._data.dtype:
-        return _pair(a, bt, true_div)
-    return a, bt
-
-
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy/PyTorch broadcasting rules (1-D operands as vectors)."""
-    a, b = _pair(_as_tensor(a), b)
+    a, b = promote_pair(to_tensor(a), b)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
@@ -1271,7 +1199,7 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 def mm(a: Any, b: Any) -> Tensor:
     """Product of two 2-D tensors (``matmul`` restricted to matrices, as torch.mm)."""
-    a, b = _as_tensor(a), _as_tensor(b)
+    a, b = to_tensor(a), to_tensor(b)
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {a.ndim}-D and {b.ndim}-D")
     return matmul(a, b)
@@ -1279,16 +1207,16 @@ def mm(a: Any, b: Any) -> Tensor:
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """Elementwise ``input if condition else other`` (gradients flow to the chosen side)."""
-    cond = _as_tensor(condition)
+    cond = to_tensor(condition)
     if cond._data.dtype != dtypes.bool_:
         cond = Tensor._wrap(cond._data.astype(bool))
     if isinstance(input, Tensor):
-        a, b = _pair(input, other)
+        a, b = promote_pair(input, other)
     elif isinstance(other, Tensor):
-        b, a = _pair(other, input)
+        b, a = promote_pair(other, input)
     else:
-        a = _as_tensor(input)
-        a, b = _pair(a, other)
+        a = to_tensor(input)
+        a, b = promote_pair(a, other)
     return ops.Where.apply(cond, a, b)
 
 
