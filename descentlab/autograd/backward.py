@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import graph
-from .graph import AccumulateGrad, Node
+from .graph import AccumulateGrad, Node, backward_on_arrays
 from .mode import mode_state
 from .ops import Cast, SumTo
 
@@ -54,6 +54,8 @@ def run_backward(
             g = grads.pop(node)
             if slow_all or node.special:
                 in_grads = _backward_slow(node, g, capture, handed, create_graph)
+            elif node.op.array_backward and not create_graph:
+                in_grads = backward_on_arrays(node, g)
             else:
                 in_grads = node.op.backward(node, g)
             for p, g, meta in zip(node.parents, in_grads, node.metas):
@@ -134,10 +136,17 @@ def _backward_slow(node: Any, g: Any, capture: dict | None, handed: set,
             if node_grads[i] is not None:
                 _accumulate(t, node_grads[i], handed, create_graph)
     if mode_state.anomaly:
-        return _anomaly_backward(node, node_grads)
-    if node.n_outputs == 1:
-        return node.op.backward(node, node_grads[0])
-    return node.op.backward_outputs(node, node_grads)
+        return _anomaly_backward(node, node_grads, create_graph)
+    return _node_backward(node, node_grads, create_graph)
+
+
+def _node_backward(node: Any, node_grads: list, create_graph: bool) -> tuple:
+    """One node's backward: on arrays when it can be and nothing is recorded (see Op)."""
+    if node.n_outputs != 1:
+        return node.op.backward_outputs(node, node_grads)
+    if node.op.array_backward and not create_graph:
+        return backward_on_arrays(node, node_grads[0])
+    return node.op.backward(node, node_grads[0])
 
 
 def _capture(capture: dict, node: Any, node_grads: list) -> None:
@@ -147,15 +156,12 @@ def _capture(capture: dict, node: Any, node_grads: list) -> None:
             capture[key] = g if capture[key] is None else capture[key] + g
 
 
-def _anomaly_backward(node: Node, node_grads: list) -> tuple:
+def _anomaly_backward(node: Node, node_grads: list, create_graph: bool) -> tuple:
     """Run a node's backward under detect_anomaly: the ops inside it are not checked as forward
     ops (a NaN there would blame e.g. Div in the "forward pass"); the node's result is."""
     mode_state.anomaly = False
     try:
-        if node.n_outputs == 1:
-            in_grads = node.op.backward(node, node_grads[0])
-        else:
-            in_grads = node.op.backward_outputs(node, node_grads)
+        in_grads = _node_backward(node, node_grads, create_graph)
     finally:
         mode_state.anomaly = True
     _check_backward(node, in_grads)

@@ -78,6 +78,7 @@ class _FunctionOp:
     """Adapter so the engine can run a user Function's backward like any op's."""
 
     user_function = True  # torch names its node <Class>Backward (see names.py)
+    array_backward = False
     save_inputs = False
     save_output = False
     frees = ()

@@ -120,6 +120,8 @@ class Node:
         t._requires_grad = True
         return t
 
+    constant = staticmethod(wrap)  # a value the gradient does not flow through (see Op)
+
     def name(self) -> str:
         """torch's name for this node (``MulBackward0``, ``MseLossBackward0``, ``MyFnBackward``)."""
         if self.label is not None:
@@ -201,6 +203,46 @@ class _NullCtx:
 _NULL = _NullCtx()
 
 
+class ArrayContext:
+    """A node seen through its arrays: what an ``array_backward`` op's backward gets as ``ctx``
+    when no graph is recorded. ``saved`` and ``out`` are the arrays; everything else (``parents``,
+    what the forward stashed) is the node's own."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    @property
+    def saved(self) -> tuple:
+        return tuple(t._data for t in self.node.saved)
+
+    @property
+    def out(self) -> np.ndarray:
+        return self.node.out_data
+
+    @property
+    def parents(self) -> list:
+        return self.node.parents
+
+    @staticmethod
+    def constant(array: np.ndarray) -> np.ndarray:
+        return array
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.node, name)
+
+
+def backward_on_arrays(node: Node, grad: Any) -> tuple:
+    """Run ``node``'s backward on arrays (nothing recorded) and hand back Tensors."""
+    results = node.op.backward(ArrayContext(node), grad._data)
+    make = Tensor._wrap
+    if len(results) == 1:  # most ops: skip building a list
+        result = results[0]
+        return (None if result is None else make(result),)
+    return tuple([None if r is None else make(r) for r in results])
+
+
 class Op:
     """An operation: ``forward`` on NumPy arrays, ``backward`` on Tensors (so it is differentiable).
 
@@ -209,11 +251,27 @@ class Op:
     ``ctx.saved`` (the input Tensors, when ``save_inputs``) and ``ctx.out`` (the output Tensor,
     when ``save_output``). Gradients may keep the broadcast shape: the engine sums them back to each
     input's shape and casts them to its dtype.
+
+    Each op writes its derivative once. An op whose backward reads the same on NumPy arrays as on
+    Tensors (arithmetic, ``@``, ``.reshape``, ``.mT``, ``.T``, other ops through ``call``, and
+    ``ctx.constant`` around arrays the gradient does not flow through) sets ``array_backward``:
+    when no graph of the backward is recorded, the engine then runs that same backward on the
+    arrays (see ``ArrayContext``), which skips a Tensor and a dispatch per step; under
+    ``create_graph`` it runs on Tensors and is recorded.
     """
 
     save_inputs = False
     save_output = False
+    array_backward = False
     frees: tuple = ()  # names of extra arrays the forward keeps on ctx, dropped with the graph
+
+    @classmethod
+    def call(cls, *values: Any, **kwargs: Any) -> Any:
+        """The op on Tensors (``apply``: recorded) or on arrays (``forward``: a value), so one
+        backward serves both of the engine's modes."""
+        if isinstance(values[0], Tensor):
+            return cls.apply(*values, **kwargs)
+        return cls.forward(_NULL, *values, **kwargs)
 
     @staticmethod
     def forward(ctx: Any, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:

@@ -9,6 +9,7 @@ from ..mode import mode_state
 from .arith import BroadcastTo
 from .select import Where
 from .shape import Reshape
+from .unary import Exp
 
 
 def _keep_shape(in_shape, dim):
@@ -21,6 +22,7 @@ def _keep_shape(in_shape, dim):
 class Sum(Op):
     """Σ over ``dim``;  ∂/∂a = g broadcast back over the summed dims."""
 
+    array_backward = True
     @staticmethod
     def forward(ctx, a, dim, keepdim):
         ctx.in_shape, ctx.dim = a.shape, dim
@@ -29,16 +31,8 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if not mode_state.grad:
-            gd = g._data
-            if gd.size == 1:  # a full reduction: a fresh filled array beats a broadcast view
-                out = np.empty(ctx.in_shape, gd.dtype)
-                out.fill(gd.reshape(()))
-                return (wrap(out),)
-            kept = gd.reshape(_keep_shape(ctx.in_shape, ctx.dim))
-            return (wrap(np.broadcast_to(kept, ctx.in_shape)),)
-        kept = Reshape.apply(g, shape=_keep_shape(ctx.in_shape, ctx.dim))
-        return (BroadcastTo.apply(kept, shape=ctx.in_shape),)
+        kept = Reshape.call(g, shape=_keep_shape(ctx.in_shape, ctx.dim))
+        return (BroadcastTo.call(kept, shape=ctx.in_shape),)
 
 
 class _Extreme(Op):
@@ -189,6 +183,7 @@ class Softmax(Op):
     """yᵢ = e^(aᵢ−m) / Σⱼ e^(aⱼ−m);  ∂/∂a = y·(g − Σ g·y)."""
 
     save_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, dim):
@@ -199,17 +194,15 @@ class Softmax(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if not mode_state.grad:
-            yd, gd = ctx.out_data, g._data
-            return (wrap(yd * (gd - (gd * yd).sum(ctx.dim, keepdims=True))),)
         y = ctx.out
-        return (y * (g - (g * y).sum(ctx.dim, keepdim=True)),)
+        return (y * (g - Sum.call(g * y, dim=(ctx.dim,), keepdim=True)),)
 
 
 class LogSoftmax(Op):
     """yᵢ = aᵢ − logΣⱼ e^(aⱼ);  ∂/∂a = g − e^y·Σ g."""
 
     save_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, dim):
@@ -220,7 +213,4 @@ class LogSoftmax(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if not mode_state.grad:
-            gd = g._data
-            return (wrap(gd - np.exp(ctx.out_data) * gd.sum(ctx.dim, keepdims=True)),)
-        return (g - ctx.out.exp() * g.sum(ctx.dim, keepdim=True),)
+        return (g - Exp.call(ctx.out) * Sum.call(g, dim=(ctx.dim,), keepdim=True),)

@@ -7,7 +7,6 @@ import math
 import numpy as np
 
 from ..graph import Op, wrap
-from ..mode import mode_state
 from .select import Where
 
 try:  # SciPy's erf is vectorized C; without SciPy fall back to math.erf per element.
@@ -21,6 +20,7 @@ class Exp(Op):
     """eᵃ;  ∂/∂a = g·eᵃ (the output)."""
 
     save_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -28,8 +28,6 @@ class Exp(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if not mode_state.grad:
-            return (wrap(g._data * ctx.out_data),)
         return (g * ctx.out,)
 
 
@@ -107,6 +105,7 @@ class Tanh(Op):
     """tanh a;  ∂/∂a = g·(1 − tanh²a)."""
 
     save_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -114,9 +113,6 @@ class Tanh(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if not mode_state.grad:
-            yd = ctx.out_data
-            return (wrap(g._data * (1.0 - yd * yd)),)
         y = ctx.out
         return (g * (1.0 - y * y),)
 
@@ -125,6 +121,7 @@ class Sigmoid(Op):
     """σ(a) = 1/(1 + e⁻ᵃ), computed without overflow;  ∂/∂a = g·σ·(1 − σ)."""
 
     save_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -133,9 +130,6 @@ class Sigmoid(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if not mode_state.grad:
-            yd = ctx.out_data
-            return (wrap(g._data * yd * (1.0 - yd)),)
         y = ctx.out
         return (g * y * (1.0 - y),)
 
@@ -147,6 +141,7 @@ class Relu(Op):
     """max(a, 0);  ∂/∂a = g·[a > 0]."""
 
     save_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -158,9 +153,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         # out ≥ 0, so sign(out) is the 0/1 mask in the right dtype, in one pass
-        if not mode_state.grad:
-            return (wrap(g._data * np.sign(ctx.out_data)),)
-        return (g * wrap(np.sign(ctx.out_data)),)
+        return (g * ctx.constant(np.sign(ctx.out_data)),)
 
 
 class Abs(Op):
