@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import graph
-from .graph import AccumulateGrad, Node, backward_on_arrays
+from .graph import AccumulateGrad, ArrayContext, Node, backward_on_arrays
 from .mode import mode_state
 from .ops import Cast, SumTo
 
@@ -46,6 +46,8 @@ def run_backward(
         id(g._data) for g in root_grads}
     pop, push = heapq.heappop, heapq.heappush
     slow_all = capture is not None or mode_state.anomaly
+    on_arrays = not create_graph
+    make, new_object = tensor_type._wrap, object.__new__
     prev_mode = mode_state.grad
     mode_state.grad = create_graph
     try:
@@ -54,8 +56,14 @@ def run_backward(
             g = grads.pop(node)
             if slow_all or node.special:
                 in_grads = _backward_slow(node, g, capture, handed, create_graph)
-            elif node.op.array_backward and not create_graph:
-                in_grads = backward_on_arrays(node, g)
+            elif on_arrays and node.op.array_backward:  # backward_on_arrays, inline (hot)
+                ctx = new_object(ArrayContext)
+                ctx.__dict__ = node.__dict__
+                in_grads = node.op.backward(ctx, g._data)
+                if len(in_grads) == 1:
+                    in_grads = (None if in_grads[0] is None else make(in_grads[0]),)
+                else:
+                    in_grads = [None if r is None else make(r) for r in in_grads]
             else:
                 in_grads = node.op.backward(node, g)
             for p, g, meta in zip(node.parents, in_grads, node.metas):

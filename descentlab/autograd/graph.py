@@ -203,39 +203,35 @@ class _NullCtx:
 _NULL = _NullCtx()
 
 
-class ArrayContext:
-    """A node seen through its arrays: what an ``array_backward`` op's backward gets as ``ctx``
-    when no graph is recorded. ``saved`` and ``out`` are the arrays; everything else (``parents``,
-    what the forward stashed) is the node's own."""
-
-    __slots__ = ("node",)
-
-    def __init__(self, node: Node) -> None:
-        self.node = node
+class ArrayContext(Node):
+    """A node seen through its arrays: the ``ctx`` an ``array_backward`` op's backward gets when
+    no graph is recorded. It shares the node's attributes (what the forward stashed, ``parents``,
+    ``metas``); only ``saved`` and ``out`` differ: they are the arrays, checked as the node's."""
 
     @property
     def saved(self) -> tuple:
-        return tuple(t._data for t in self.node.saved)
+        saved = node_saved(self)
+        if len(saved) == 2:
+            return saved[0]._data, saved[1]._data
+        return tuple([t._data for t in saved])
 
     @property
     def out(self) -> np.ndarray:
-        return self.node.out_data
-
-    @property
-    def parents(self) -> list:
-        return self.node.parents
+        return self._check_out()
 
     @staticmethod
     def constant(array: np.ndarray) -> np.ndarray:
-        return array
+        return array  # arrays stay arrays
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.node, name)
+
+node_saved = Node.saved.fget
 
 
 def backward_on_arrays(node: Node, grad: Any) -> tuple:
     """Run ``node``'s backward on arrays (nothing recorded) and hand back Tensors."""
-    results = node.op.backward(ArrayContext(node), grad._data)
+    ctx = _new(ArrayContext)
+    ctx.__dict__ = node.__dict__  # the same attributes, no copy
+    results = node.op.backward(ctx, grad._data)
     make = Tensor._wrap
     if len(results) == 1:  # most ops: skip building a list
         result = results[0]

@@ -31,8 +31,9 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        kept = Reshape.call(g, shape=_keep_shape(ctx.in_shape, ctx.dim))
-        return (BroadcastTo.call(kept, shape=ctx.in_shape),)
+        if ctx.dim is not None:  # a full reduction's g has one element: no dims to put back
+            g = Reshape.call(g, shape=_keep_shape(ctx.in_shape, ctx.dim))
+        return (BroadcastTo.call(g, shape=ctx.in_shape),)
 
 
 class _Extreme(Op):
