@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import graph
-from .graph import AccumulateGrad, ArrayContext, Node, backward_on_arrays
+from .graph import AccumulateGrad, Node, backward_on_arrays
 from .mode import mode_state
 from .ops import Cast, SumTo
 
@@ -47,7 +47,7 @@ def run_backward(
     pop, push = heapq.heappop, heapq.heappush
     slow_all = capture is not None or mode_state.anomaly
     on_arrays = not create_graph
-    make, new_object = tensor_type._wrap, object.__new__
+    make = tensor_type._wrap
     prev_mode = mode_state.grad
     mode_state.grad = create_graph
     try:
@@ -57,9 +57,9 @@ def run_backward(
             if slow_all or node.special:
                 in_grads = _backward_slow(node, g, capture, handed, create_graph)
             elif on_arrays and node.op.array_backward:  # backward_on_arrays, inline (hot)
-                ctx = new_object(ArrayContext)
-                ctx.__dict__ = node.__dict__
-                in_grads = node.op.backward(ctx, g._data)
+                mode_state.arrays = True
+                in_grads = node.op.backward(node, g._data)
+                mode_state.arrays = False
                 if len(in_grads) == 1:
                     in_grads = (None if in_grads[0] is None else make(in_grads[0]),)
                 else:
@@ -109,6 +109,7 @@ def run_backward(
                 t._grad = g if type(g) is tensor_type else tensor_type._wrap(arr)
     finally:
         mode_state.grad = prev_mode
+        mode_state.arrays = False
     return capture
 
 

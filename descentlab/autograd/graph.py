@@ -74,6 +74,10 @@ class Node:
         for t, v in zip(saved, self._versions):
             if t._vbox[0] != v:
                 self._raise_modified()
+        if mode_state.arrays:
+            if len(saved) == 2:
+                return saved[0]._data, saved[1]._data
+            return tuple([t._data for t in saved])
         return saved
 
     def _raise_modified(self) -> None:
@@ -114,13 +118,19 @@ class Node:
         would make a reference cycle that only the garbage collector can free); the tensor is
         rebuilt here with this node as its ``grad_fn``, so double backward flows through it.
         """
+        if mode_state.arrays:
+            return self._check_out()
         t = Tensor._wrap(self._check_out())
         t._vbox = self._out_vbox
         t._ctx = self
         t._requires_grad = True
         return t
 
-    constant = staticmethod(wrap)  # a value the gradient does not flow through (see Op)
+    @staticmethod
+    def constant(array: np.ndarray) -> Any:
+        """``array`` as a value the gradient does not flow through (a Tensor unless the backward
+        runs on arrays; see Op)."""
+        return array if mode_state.arrays else Tensor._wrap(array)
 
     def name(self) -> str:
         """torch's name for this node (``MulBackward0``, ``MseLossBackward0``, ``MyFnBackward``)."""
@@ -203,35 +213,13 @@ class _NullCtx:
 _NULL = _NullCtx()
 
 
-class ArrayContext(Node):
-    """A node seen through its arrays: the ``ctx`` an ``array_backward`` op's backward gets when
-    no graph is recorded. It shares the node's attributes (what the forward stashed, ``parents``,
-    ``metas``); only ``saved`` and ``out`` differ: they are the arrays, checked as the node's."""
-
-    @property
-    def saved(self) -> tuple:
-        saved = node_saved(self)
-        if len(saved) == 2:
-            return saved[0]._data, saved[1]._data
-        return tuple([t._data for t in saved])
-
-    @property
-    def out(self) -> np.ndarray:
-        return self._check_out()
-
-    @staticmethod
-    def constant(array: np.ndarray) -> np.ndarray:
-        return array  # arrays stay arrays
-
-
-node_saved = Node.saved.fget
-
-
 def backward_on_arrays(node: Node, grad: Any) -> tuple:
     """Run ``node``'s backward on arrays (nothing recorded) and hand back Tensors."""
-    ctx = _new(ArrayContext)
-    ctx.__dict__ = node.__dict__  # the same attributes, no copy
-    results = node.op.backward(ctx, grad._data)
+    mode_state.arrays = True
+    try:
+        results = node.op.backward(node, grad._data)
+    finally:
+        mode_state.arrays = False
     make = Tensor._wrap
     if len(results) == 1:  # most ops: skip building a list
         result = results[0]
@@ -252,8 +240,8 @@ class Op:
     Tensors (arithmetic, ``@``, ``.reshape``, ``.mT``, ``.T``, other ops through ``call``, and
     ``ctx.constant`` around arrays the gradient does not flow through) sets ``array_backward``:
     when no graph of the backward is recorded, the engine then runs that same backward on the
-    arrays (see ``ArrayContext``), which skips a Tensor and a dispatch per step; under
-    ``create_graph`` it runs on Tensors and is recorded.
+    arrays (``mode_state.arrays``: ``ctx.saved`` and ``ctx.out`` hand out arrays), which skips a
+    Tensor and a dispatch per step; under ``create_graph`` it runs on Tensors and is recorded.
     """
 
     save_inputs = False

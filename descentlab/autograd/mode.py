@@ -31,6 +31,7 @@ class _ModeState(threading.local):
     grad = True
     anomaly = False
     force_create_graph = False
+    arrays = False  # the engine is running an op's backward on arrays (see graph.Op)
 
 
 mode_state = _ModeState()

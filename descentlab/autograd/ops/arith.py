@@ -243,9 +243,11 @@ class Linear(Op):
         saved = ctx.saved
         x, w = saved[0], saved[1]
         p = ctx.parents
-        g2 = g.reshape(-1, g.shape[-1])  # batch dims folded into rows
+        g2, x2 = g, x
+        if g.ndim != 2:  # batch dims folded into rows
+            g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
         gx = MatMul.call(g, w) if p[0] is not None else None
-        gw = MatMul.call(g2.T, x.reshape(-1, x.shape[-1])) if p[1] is not None else None
+        gw = MatMul.call(g2.T, x2) if p[1] is not None else None
         if len(p) == 2:
             return gx, gw
         # Σ over rows as ones · g2: one BLAS call, cheaper than a reduction on small arrays
