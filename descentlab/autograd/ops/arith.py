@@ -53,6 +53,8 @@ class Add(Op):
 class Sub(Op):
     """a − b;  ∂/∂a = g, ∂/∂b = −g."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         return a - b
@@ -84,6 +86,7 @@ class Div(Op):
     """a / b;  ∂/∂a = g/b, ∂/∂b = −g·a/b²."""
 
     save_inputs = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -99,6 +102,8 @@ class Div(Op):
 
 class Neg(Op):
     """−a;  ∂/∂a = −g."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -137,6 +142,7 @@ class PowScalar(Op):
     """aᵖ for a Python number p;  ∂/∂a = g·p·aᵖ⁻¹ (0 when p = 0)."""
 
     save_inputs = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, p):
@@ -258,6 +264,8 @@ class Linear(Op):
 class SumTo(Op):
     """Sum a broadcast array back to ``shape`` (undo broadcasting);  ∂/∂a = broadcast g."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.in_shape = a.shape
@@ -270,7 +278,7 @@ class SumTo(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return (BroadcastTo.apply(g, shape=ctx.in_shape),)
+        return (BroadcastTo.call(g, shape=ctx.in_shape),)
 
 
 class BroadcastTo(Op):

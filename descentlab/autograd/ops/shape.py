@@ -15,6 +15,8 @@ from ..graph import Op, wrap
 class Reshape(Op):
     """Same values, new shape;  ∂/∂a = g reshaped back."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.in_shape = a.shape

@@ -35,6 +35,7 @@ class Log(Op):
     """ln a;  ∂/∂a = g/a."""
 
     save_inputs = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -49,6 +50,7 @@ class Log1p(Op):
     """ln(1 + a);  ∂/∂a = g/(1 + a)."""
 
     save_inputs = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -63,6 +65,7 @@ class Sqrt(Op):
     """√a;  ∂/∂a = g/(2√a)."""
 
     save_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
