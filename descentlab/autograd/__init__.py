@@ -1,8 +1,11 @@
 """The engine: Tensor, reverse-mode autograd with higher-order derivatives."""
 
 from . import functional
-from .function import (
-    Function,
+from .backward import run_backward
+from .function import Function
+from .grad import grad, root_gradient
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .mode import (
     detect_anomaly,
     enable_grad,
     is_anomaly_enabled,
@@ -11,22 +14,17 @@ from .function import (
     set_detect_anomaly,
     set_grad_enabled,
 )
-from .grad import grad
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .tensor import Tensor
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     """torch.autograd.backward: backward from several outputs at once."""
-    from .function import run_backward
-    from .tensor import _root_grad
-
     ts = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     gs = [None] * len(ts) if grad_tensors is None else (
         [grad_tensors] if isinstance(grad_tensors, Tensor) else list(grad_tensors))
     if retain_graph is None:
         retain_graph = create_graph
-    run_backward([t._edge() for t in ts], [_root_grad(t, g) for t, g in zip(ts, gs)],
+    run_backward([t._edge() for t in ts], [root_gradient(t, g) for t, g in zip(ts, gs)],
                  retain_graph, create_graph)
 
 

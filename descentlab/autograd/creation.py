@@ -6,14 +6,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import dtypes as _dt
-from .function import label
+from . import dtypes
+from .args import promote_pair, shape_arg, to_tensor
+from .graph import label
 from .ops import Cat, Pad
-from .tensor import Tensor, _as_tensor, _pair, _shape_arg
+from .tensor import Tensor
 
 
 def _finish(arr: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
-    _dt.check_device(device)
+    dtypes.check_device(device)
     t = Tensor._wrap(arr)
     if requires_grad:
         t.requires_grad = True
@@ -22,14 +23,14 @@ def _finish(arr: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (floats → float32 by default, ints → int64)."""
-    return _finish(_dt.as_array(data, dtype), requires_grad, device)
+    return _finish(dtypes.as_array(data, dtype), requires_grad, device)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like ``tensor`` but shares memory with an ndarray/Tensor of the same dtype."""
-    if isinstance(data, Tensor) and (dtype is None or _dt.resolve(dtype) == data.dtype):
+    if isinstance(data, Tensor) and (dtype is None or dtypes.resolve(dtype) == data.dtype):
         return data
-    if isinstance(data, np.ndarray) and (dtype is None or _dt.resolve(dtype) == data.dtype):
+    if isinstance(data, np.ndarray) and (dtype is None or dtypes.resolve(dtype) == data.dtype):
         return _finish(data, False, device)
     return tensor(data, dtype, device)
 
@@ -42,11 +43,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def _size(size: tuple) -> tuple:
-    return tuple(int(s) for s in _shape_arg(size))
+    return tuple(int(s) for s in shape_arg(size))
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
-    return _dt.resolve(dtype) if dtype is not None else _dt.get_default_dtype()
+    return dtypes.resolve(dtype) if dtype is not None else dtypes.get_default_dtype()
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -68,12 +69,13 @@ def full(size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = 
          requires_grad: bool = False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (dtype from the value)."""
     if dtype is None:
-        dtype = _dt.as_array(fill_value).dtype
-    return _finish(np.full(_size((size,)), fill_value, _dt.resolve(dtype)), requires_grad, device)
+        dtype = dtypes.as_array(fill_value).dtype
+    values = np.full(_size((size,)), fill_value, dtypes.resolve(dtype))
+    return _finish(values, requires_grad, device)
 
 
 def _like(t: Tensor, dtype: Any) -> np.dtype:
-    return t.dtype if dtype is None else _dt.resolve(dtype)
+    return t.dtype if dtype is None else dtypes.resolve(dtype)
 
 
 def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
@@ -119,8 +121,8 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
         raise ValueError("arange: step must be nonzero")
     if dtype is None:
         is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = _dt.int64 if is_int else _dt.get_default_dtype()
-    arr = np.arange(start, end, step, dtype=np.float64).astype(_dt.resolve(dtype))
+        dtype = dtypes.int64 if is_int else dtypes.get_default_dtype()
+    arr = np.arange(start, end, step, dtype=np.float64).astype(dtypes.resolve(dtype))
     return _finish(arr, requires_grad, device)
 
 
@@ -147,14 +149,14 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
 def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1) from the global generator (or ``generator``)."""
-    arr = _dt.rng(generator).random(_size(size)).astype(_float_dtype(dtype))
+    arr = dtypes.rng(generator).random(_size(size)).astype(_float_dtype(dtype))
     return _finish(arr, requires_grad, device)
 
 
 def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the global generator (or ``generator``)."""
-    arr = _dt.rng(generator).standard_normal(_size(size)).astype(_float_dtype(dtype))
+    arr = dtypes.rng(generator).standard_normal(_size(size)).astype(_float_dtype(dtype))
     return _finish(arr, requires_grad, device)
 
 
@@ -165,15 +167,15 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), generat
         low, high = 0, low
     if isinstance(high, tuple):
         low, high, size = 0, low, high
-    arr = _dt.rng(generator).integers(low, high, size=tuple(size)).astype(
-        _dt.resolve(dtype) if dtype is not None else _dt.int64)
+    arr = dtypes.rng(generator).integers(low, high, size=tuple(size)).astype(
+        dtypes.resolve(dtype) if dtype is not None else dtypes.int64)
     return _finish(arr, False, device)
 
 
 def randperm(n: int, generator: Any = None, dtype: Any = None) -> Tensor:
     """A random permutation of 0, …, n − 1 (int64 by default)."""
-    return Tensor._wrap(_dt.rng(generator).permutation(n).astype(
-        _dt.resolve(dtype) if dtype is not None else _dt.int64))
+    return Tensor._wrap(dtypes.rng(generator).permutation(n).astype(
+        dtypes.resolve(dtype) if dtype is not None else dtypes.int64))
 
 
 def normal(mean: float, std: float, size: Sequence[int], generator: Any = None) -> Tensor:
@@ -183,13 +185,13 @@ def normal(mean: float, std: float, size: Sequence[int], generator: Any = None) 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate along an existing dim (gradient slices flow back to each input)."""
-    ts = [_as_tensor(t) for t in tensors]
+    ts = [to_tensor(t) for t in tensors]
     if not ts:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
     ts = [t for t in ts if not (t.ndim == 1 and t.shape[0] == 0)] or ts[:1]
     base = ts[0]
     for t in ts[1:]:
-        base, _ = _pair(base, t)
+        base, _ = promote_pair(base, t)
     ts = [t.to(base.dtype) for t in ts]
     d = dim % ts[0].ndim if ts[0].ndim else 0
     for i, t in enumerate(ts[1:], 1):
@@ -208,7 +210,7 @@ concat = cat
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join along a new dim."""
-    ts = [_as_tensor(t) for t in tensors]
+    ts = [to_tensor(t) for t in tensors]
     if not ts:
         raise RuntimeError("stack(): expected a non-empty list of Tensors")
     for i, t in enumerate(ts[1:], 1):

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from . import graph
+
 
 class dtype:
     """An element type, printed ``descentlab.float32`` as torch prints ``torch.float32``.
@@ -151,8 +153,7 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
 
     Python floats become the default dtype, ints int64, bools bool; NumPy arrays keep theirs.
     """
-    from .tensor import Tensor
-
+    Tensor = graph.Tensor
     if isinstance(data, Tensor):
         arr = data._data.copy()
     elif isinstance(data, np.ndarray):
@@ -186,8 +187,7 @@ def _flat(data: Any) -> list:
 
 
 def _untensor(data: Any) -> Any:
-    from .tensor import Tensor
-
+    Tensor = graph.Tensor
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, (list, tuple)):
@@ -220,8 +220,7 @@ def parse_to_args(args: tuple, kwargs: dict) -> Any:
     Accepts a dtype, a tensor (its dtype), a device ('cpu'; an accelerator raises), and the
     keywords dtype, device, non_blocking and copy.
     """
-    from .tensor import Tensor
-
+    Tensor = graph.Tensor
     kwargs = dict(kwargs)
     dt = kwargs.pop("dtype", None)
     dev = kwargs.pop("device", None)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .function import enable_grad
 from .grad import grad as _grad
+from .mode import enable_grad
 from .tensor import Tensor
 
 

@@ -10,8 +10,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .function import enable_grad, no_grad
 from .grad import grad as _grad
+from .mode import enable_grad, no_grad
 from .tensor import Tensor
 
 

@@ -14,9 +14,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import dtypes as _dt
-from .function import _Mode, no_grad
-from .tensor import Tensor, _as_tensor
+from . import dtypes
+from .args import to_tensor
+from .mode import mode_state, no_grad
+from .tensor import Tensor
 from .tensor import mm as _mm
 from .tensor import where as _where
 
@@ -43,13 +44,13 @@ def write_out(name: str, result: Tensor, out: Any) -> Tensor:
     src, dst = result._data, out._data
     if name in _STRICT and src.dtype != dst.dtype:
         raise RuntimeError(
-            f"Expected out tensor to have dtype {_dt.public(src.dtype)}, but got "
-            f"{_dt.public(dst.dtype)} instead; make out with dtype={_dt.public(src.dtype)}"
+            f"Expected out tensor to have dtype {dtypes.public(src.dtype)}, but got "
+            f"{dtypes.public(dst.dtype)} instead; make out with dtype={dtypes.public(src.dtype)}"
         )
     if not _can_cast(src.dtype, dst.dtype):
         raise RuntimeError(
             f"result type {_type_name(src.dtype)} can't be cast to the desired output type "
-            f"{_type_name(dst.dtype)}; make out with dtype={_dt.public(src.dtype)}"
+            f"{_type_name(dst.dtype)}; make out with dtype={dtypes.public(src.dtype)}"
         )
     if dst.shape != src.shape:
         if dst.size:
@@ -65,7 +66,7 @@ def write_out(name: str, result: Tensor, out: Any) -> Tensor:
 
 
 def _check_grad(name: str, args: tuple, out: Tensor) -> None:
-    if not _Mode.grad:
+    if not mode_state.grad:
         return
     flat = []
     for a in args:
@@ -95,7 +96,7 @@ def with_out(name: str, fn: Callable, doc: str) -> Callable:
 
 
 def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else _as_tensor(x)
+    return x if isinstance(x, Tensor) else to_tensor(x)
 
 
 def _unary(method: str) -> Callable:

@@ -11,9 +11,21 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from . import dtypes as _dt
-from . import printing as _printing
-from .function import AccumulateGrad, _Mode, label, run_backward
+from . import dtypes, graph, ops, printing
+from .args import (
+    arg_index,
+    floating,
+    infer_shape,
+    promote_pair,
+    reduce_dims,
+    shape_arg,
+    to_tensor,
+)
+from .backward import run_backward
+from .grad import grad as autograd_grad
+from .grad import root_gradient
+from .graph import AccumulateGrad, label
+from .mode import mode_state, set_grad_enabled
 from .size import Size
 
 _new_size = tuple.__new__  # Size from a shape that is already a tuple of ints (no checks)
@@ -40,9 +52,9 @@ class Tensor:
     __array_priority__ = 1000  # so ndarray (op) Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: Any = None, requires_grad: bool = False, dtype: Any = None) -> None:
-        arr = _dt.as_array(data if data is not None else [], dtype)
+        arr = dtypes.as_array(data if data is not None else [], dtype)
         if dtype is None and arr.dtype.kind in "biu":
-            arr = arr.astype(_dt.get_default_dtype())  # torch.Tensor(...) is always floating
+            arr = arr.astype(dtypes.get_default_dtype())  # torch.Tensor(...) is always floating
         self._data = arr
         self._vbox = [0]
         if requires_grad:
@@ -167,12 +179,10 @@ class Tensor:
         ``create_graph=True`` records the backward itself, for higher-order derivatives.
         """
         if inputs is not None:
-            from . import grad as _grad
-
             inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-            got = _grad(self, inputs, gradient, retain_graph=retain_graph,
+            got = autograd_grad(self, inputs, gradient, retain_graph=retain_graph,
                         create_graph=create_graph, allow_unused=True)
-            with _no_grad_ctx(create_graph):
+            with set_grad_enabled(create_graph):
                 for t, g in zip(inputs, got):
                     if g is not None:
                         t._grad = g.detach().clone() if t._grad is None else t._grad + g
@@ -182,8 +192,8 @@ class Tensor:
                 "element 0 of tensors does not require grad and does not have a grad_fn: nothing "
                 "to differentiate. Set requires_grad=True on the leaves you want gradients for."
             )
-        gradient = _root_grad(self, gradient)
-        if _Mode.force_create_graph:
+        gradient = root_gradient(self, gradient)
+        if mode_state.force_create_graph:
             create_graph = True
         if retain_graph is None:
             retain_graph = create_graph
@@ -199,12 +209,12 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def dtype(self) -> "_dt.dtype":
-        return _dt.public(self._data.dtype)
+    def dtype(self) -> "dtypes.dtype":
+        return dtypes.public(self._data.dtype)
 
     @property
-    def device(self) -> "_dt.device":
-        return _dt.CPU
+    def device(self) -> "dtypes.device":
+        return dtypes.CPU
 
     @property
     def is_cuda(self) -> bool:
@@ -288,24 +298,24 @@ class Tensor:
         return self
 
     def clone(self) -> "Tensor":
-        return _O.Clone.apply(self)
+        return ops.Clone.apply(self)
 
     def contiguous(self) -> "Tensor":
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> "Tensor":
         """Cast to a dtype (``x.to(dl.float64)``); device 'cpu' is accepted and changes nothing."""
-        dtype = _dt.parse_to_args(args, kwargs)
+        dtype = dtypes.parse_to_args(args, kwargs)
         if dtype is None or dtype == self._data.dtype:
             return self
-        return _O.Cast.apply(self, dtype=dtype)
+        return ops.Cast.apply(self, dtype=dtype)
 
     def cpu(self) -> "Tensor":
         return self
 
     def cuda(self, device: Any = None, non_blocking: bool = False) -> "Tensor":
         """As torch's; this build computes on the CPU, so it raises ``CPUOnlyError``."""
-        _dt.check_device("cuda" if device is None else _dt.device(device))
+        dtypes.check_device("cuda" if device is None else dtypes.device(device))
         return self
 
     def type(self, dtype: Any = None) -> Any:
@@ -316,8 +326,8 @@ class Tensor:
 
     # ------------------------------------------------------------------ new_* (same dtype)
     def _new(self, arr: np.ndarray, dtype: Any, device: Any, requires_grad: bool) -> "Tensor":
-        _dt.check_device(device)
-        t = Tensor._wrap(arr.astype(self._data.dtype if dtype is None else _dt.resolve(dtype),
+        dtypes.check_device(device)
+        t = Tensor._wrap(arr.astype(self._data.dtype if dtype is None else dtypes.resolve(dtype),
                                     copy=False))
         if requires_grad:
             t.requires_grad = True
@@ -326,47 +336,47 @@ class Tensor:
     def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
                    requires_grad: bool = False) -> "Tensor":
         """A new tensor holding a copy of ``data``, with this tensor's dtype unless given."""
-        return self._new(_dt.as_array(data), dtype, device, requires_grad)
+        return self._new(dtypes.as_array(data), dtype, device, requires_grad)
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> "Tensor":
         """Zeros of shape ``size``, with this tensor's dtype unless given."""
-        return self._new(np.zeros(_shape_arg(size), self._data.dtype), dtype, device,
+        return self._new(np.zeros(shape_arg(size), self._data.dtype), dtype, device,
                          requires_grad)
 
     def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> "Tensor":
         """Ones of shape ``size``, with this tensor's dtype unless given."""
-        return self._new(np.ones(_shape_arg(size), self._data.dtype), dtype, device,
+        return self._new(np.ones(shape_arg(size), self._data.dtype), dtype, device,
                          requires_grad)
 
     def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> "Tensor":
         """An uninitialized tensor of shape ``size``, with this tensor's dtype unless given."""
-        return self._new(np.empty(_shape_arg(size), self._data.dtype), dtype, device,
+        return self._new(np.empty(shape_arg(size), self._data.dtype), dtype, device,
                          requires_grad)
 
     def new_full(self, size: Sequence[int], fill_value: Any, dtype: Any = None,
                  device: Any = None, requires_grad: bool = False) -> "Tensor":
         """``fill_value`` everywhere in shape ``size``, with this tensor's dtype unless given."""
-        return self._new(np.full(_shape_arg((size,)), fill_value, self._data.dtype
-                                 if dtype is None else _dt.resolve(dtype)),
+        return self._new(np.full(shape_arg((size,)), fill_value, self._data.dtype
+                                 if dtype is None else dtypes.resolve(dtype)),
                          dtype, device, requires_grad)
 
     def float(self) -> "Tensor":
-        return self.to(_dt.float32)
+        return self.to(dtypes.float32)
 
     def double(self) -> "Tensor":
-        return self.to(_dt.float64)
+        return self.to(dtypes.float64)
 
     def long(self) -> "Tensor":
-        return self.to(_dt.int64)
+        return self.to(dtypes.int64)
 
     def int(self) -> "Tensor":
-        return self.to(_dt.int32)
+        return self.to(dtypes.int32)
 
     def bool(self) -> "Tensor":
-        return self.to(_dt.bool_)
+        return self.to(dtypes.bool_)
 
     # ------------------------------------------------------------------ printing, python protocol
     def __repr__(self) -> str:
@@ -376,12 +386,12 @@ class Tensor:
     def _repr(self, prefix: str = "tensor(") -> str:
         data = self._data
         suffixes = []
-        default = data.dtype == _dt._Default.dtype or data.dtype.kind == "b" or (
+        default = data.dtype == dtypes._Default.dtype or data.dtype.kind == "b" or (
             data.dtype == np.int64)
         if data.size == 0:
             if data.ndim != 1:
                 suffixes.append(f"size={tuple(data.shape)}")
-            if data.dtype != _dt._Default.dtype:
+            if data.dtype != dtypes._Default.dtype:
                 suffixes.append(f"dtype={self.dtype}")
         elif not default:
             suffixes.append(f"dtype={self.dtype}")
@@ -389,7 +399,7 @@ class Tensor:
             suffixes.append(f"grad_fn=<{self._ctx.name()}>")
         elif self._requires_grad:
             suffixes.append("requires_grad=True")
-        return _printing.tensor_repr(data, suffixes, prefix)
+        return printing.tensor_repr(data, suffixes, prefix)
 
     def __format__(self, spec: str) -> str:
         """A 0-d tensor formats as its number (``f"{loss:.4f}"``); others only without a spec."""
@@ -458,61 +468,60 @@ class Tensor:
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> "Tensor":
-        a, b = _pair(self, other)
-        return _O.Add.apply(a, b)
+        a, b = promote_pair(self, other)
+        return ops.Add.apply(a, b)
 
     def __radd__(self, other: Any) -> "Tensor":
-        b, a = _pair(self, other)
-        return _O.Add.apply(a, b)
+        b, a = promote_pair(self, other)
+        return ops.Add.apply(a, b)
 
     def __sub__(self, other: Any) -> "Tensor":
-        a, b = _pair(self, other)
-        return _O.Sub.apply(a, b)
+        a, b = promote_pair(self, other)
+        return ops.Sub.apply(a, b)
 
     def __rsub__(self, other: Any) -> "Tensor":
-        b, a = _pair(self, other)
-        return _O.Sub.apply(a, b)
+        b, a = promote_pair(self, other)
+        return ops.Sub.apply(a, b)
 
     def __mul__(self, other: Any) -> "Tensor":
-        a, b = _pair(self, other)
-        return _O.Mul.apply(a, b)
+        a, b = promote_pair(self, other)
+        return ops.Mul.apply(a, b)
 
     def __rmul__(self, other: Any) -> "Tensor":
-        b, a = _pair(self, other)
-        return _O.Mul.apply(a, b)
+        b, a = promote_pair(self, other)
+        return ops.Mul.apply(a, b)
 
     def __truediv__(self, other: Any) -> "Tensor":
-        a, b = _pair(self, other, true_div=True)
-        return _O.Div.apply(a, b)
+        a, b = promote_pair(self, other, true_div=True)
+        return ops.Div.apply(a, b)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
-        b, a = _pair(self, other, true_div=True)
-        return _O.Div.apply(a, b)
+        b, a = promote_pair(self, other, true_div=True)
+        return ops.Div.apply(a, b)
 
     def __neg__(self) -> "Tensor":
-        return _O.Neg.apply(self)
+        return ops.Neg.apply(self)
 
     def __pos__(self) -> "Tensor":
         return self
 
     def __pow__(self, other: Any) -> "Tensor":
-        ops = _O
         if isinstance(other, (_py_int, _py_float)) and not isinstance(other, _py_bool):
             if self._data.dtype.kind in "iu" and isinstance(other, _py_float):
-                return ops.PowScalar.apply(self.to(_dt.get_default_dtype()), p=other)
+                return ops.PowScalar.apply(self.to(dtypes.get_default_dtype()), p=other)
             return ops.PowScalar.apply(self, p=other)
-        a, b = _pair(self, other)
+        a, b = promote_pair(self, other)
         return ops.Pow.apply(a, b)
 
     def __rpow__(self, other: Any) -> "Tensor":
-        b, a = _pair(self, other)
-        return _O.Pow.apply(a, b)
+        b, a = promote_pair(self, other)
+        return ops.Pow.apply(a, b)
 
     def __matmul__(self, other: Any) -> "Tensor":
         return matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> "Tensor":
-        return matmul(_as_tensor(other), self)
+        return matmul(to_tensor(other), self)
 
     def __abs__(self) -> "Tensor":
         return self.abs()
@@ -536,7 +545,7 @@ class Tensor:
                 f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                 f"{rounding_mode!r}"
             )
-        a, b = _pair(self, other)
+        a, b = promote_pair(self, other)
         with np.errstate(divide="ignore", invalid="ignore"):
             if a._data.dtype.kind in "iu":
                 q = np.floor_divide(a._data, b._data)
@@ -561,12 +570,12 @@ class Tensor:
         return mm(self, other)
 
     def bmm(self, other: Any) -> "Tensor":
-        if self.ndim != 3 or _as_tensor(other).ndim != 3:
+        if self.ndim != 3 or to_tensor(other).ndim != 3:
             raise RuntimeError("bmm expects two 3-D tensors (batch, n, m) and (batch, m, p)")
         return matmul(self, other)
 
     def dot(self, other: Any) -> "Tensor":
-        if self.ndim != 1 or _as_tensor(other).ndim != 1:
+        if self.ndim != 1 or to_tensor(other).ndim != 1:
             raise RuntimeError("1D tensors expected in dot")
         return matmul(self, other)
 
@@ -601,16 +610,16 @@ class Tensor:
     ge = __ge__
 
     def __and__(self, other: Any) -> "Tensor":
-        return self._cmp(other, np.logical_and if self.dtype == _dt.bool_ else np.bitwise_and)
+        return self._cmp(other, np.logical_and if self.dtype == dtypes.bool_ else np.bitwise_and)
 
     def __or__(self, other: Any) -> "Tensor":
-        return self._cmp(other, np.logical_or if self.dtype == _dt.bool_ else np.bitwise_or)
+        return self._cmp(other, np.logical_or if self.dtype == dtypes.bool_ else np.bitwise_or)
 
     def __xor__(self, other: Any) -> "Tensor":
-        return self._cmp(other, np.logical_xor if self.dtype == _dt.bool_ else np.bitwise_xor)
+        return self._cmp(other, np.logical_xor if self.dtype == dtypes.bool_ else np.bitwise_xor)
 
     def __invert__(self) -> "Tensor":
-        if self._data.dtype == _dt.bool_:
+        if self._data.dtype == dtypes.bool_:
             return Tensor._wrap(np.logical_not(self._data))
         return Tensor._wrap(np.invert(self._data))
 
@@ -627,10 +636,10 @@ class Tensor:
         return Tensor._wrap(np.isfinite(self._data))
 
     def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-        return _py_bool(np.allclose(self._data, _as_tensor(other)._data, rtol=rtol, atol=atol))
+        return _py_bool(np.allclose(self._data, to_tensor(other)._data, rtol=rtol, atol=atol))
 
     def equal(self, other: Any) -> bool:
-        o = _as_tensor(other)._data
+        o = to_tensor(other)._data
         return self._data.shape == o.shape and _py_bool(np.array_equal(self._data, o))
 
     def all(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
@@ -640,10 +649,10 @@ class Tensor:
         return Tensor._wrap(np.asarray(np.any(self._data, axis=dim, keepdims=keepdim)))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return _arg(self._data, np.argmax, dim, keepdim)
+        return arg_index(self._data, np.argmax, dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return _arg(self._data, np.argmin, dim, keepdim)
+        return arg_index(self._data, np.argmin, dim, keepdim)
 
     def sign(self) -> "Tensor":
         return Tensor._wrap(np.sign(self._data))
@@ -678,65 +687,65 @@ class Tensor:
 
     def gather(self, dim: int, index: "Tensor") -> "Tensor":
         """``out[i][j] = self[index[i][j]][j]`` for dim 0 (as torch.gather)."""
-        idx = _as_tensor(index)._data
+        idx = to_tensor(index)._data
         grids = list(np.indices(idx.shape, sparse=True))
         grids[dim % self.ndim] = idx
         return label(self[tuple(Tensor._wrap(np.asarray(g)) for g in grids)], "GatherBackward0")
 
     # ------------------------------------------------------------------ unary math
     def exp(self) -> "Tensor":
-        return _O.Exp.apply(_floating(self))
+        return ops.Exp.apply(floating(self))
 
     def log(self) -> "Tensor":
-        return _O.Log.apply(_floating(self))
+        return ops.Log.apply(floating(self))
 
     def log1p(self) -> "Tensor":
-        return _O.Log1p.apply(_floating(self))
+        return ops.Log1p.apply(floating(self))
 
     def sqrt(self) -> "Tensor":
-        return _O.Sqrt.apply(_floating(self))
+        return ops.Sqrt.apply(floating(self))
 
     def rsqrt(self) -> "Tensor":
         return label(self.sqrt().reciprocal(), "RsqrtBackward0")
 
     def reciprocal(self) -> "Tensor":
-        return label(1.0 / _floating(self), "ReciprocalBackward0")
+        return label(1.0 / floating(self), "ReciprocalBackward0")
 
     def square(self) -> "Tensor":
         return label(self * self, "PowBackward0")
 
     def sin(self) -> "Tensor":
-        return _O.Sin.apply(_floating(self))
+        return ops.Sin.apply(floating(self))
 
     def cos(self) -> "Tensor":
-        return _O.Cos.apply(_floating(self))
+        return ops.Cos.apply(floating(self))
 
     def tan(self) -> "Tensor":
         return self.sin() / self.cos()
 
     def tanh(self) -> "Tensor":
-        return _O.Tanh.apply(_floating(self))
+        return ops.Tanh.apply(floating(self))
 
     def sigmoid(self) -> "Tensor":
-        return _O.Sigmoid.apply(_floating(self))
+        return ops.Sigmoid.apply(floating(self))
 
     def relu(self) -> "Tensor":
-        return _O.Relu.apply(self)
+        return ops.Relu.apply(self)
 
     def abs(self) -> "Tensor":
-        return _O.Abs.apply(self)
+        return ops.Abs.apply(self)
 
     def erf(self) -> "Tensor":
-        return _O.Erf.apply(_floating(self))
+        return ops.Erf.apply(floating(self))
 
     def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
-        return _O.LeakyRelu.apply(self, slope=negative_slope)
+        return ops.LeakyRelu.apply(self, slope=negative_slope)
 
     def elu(self, alpha: float = 1.0) -> "Tensor":
-        return _O.Elu.apply(self, alpha=alpha)
+        return ops.Elu.apply(self, alpha=alpha)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> "Tensor":
-        return _O.Softplus.apply(self, beta=beta, threshold=threshold)
+        return ops.Softplus.apply(self, beta=beta, threshold=threshold)
 
     def gelu(self, approximate: str = "none") -> "Tensor":
         """x·Φ(x) with Φ the standard normal CDF; approximate='tanh' uses
@@ -750,12 +759,12 @@ class Tensor:
 
     # ------------------------------------------------------------------ binary selections
     def maximum(self, other: Any) -> "Tensor":
-        a, b = _pair(self, other)
-        return _O.Maximum.apply(a, b)
+        a, b = promote_pair(self, other)
+        return ops.Maximum.apply(a, b)
 
     def minimum(self, other: Any) -> "Tensor":
-        a, b = _pair(self, other)
-        return _O.Minimum.apply(a, b)
+        a, b = promote_pair(self, other)
+        return ops.Minimum.apply(a, b)
 
     def clamp(self, min: Any = None, max: Any = None) -> "Tensor":
         if min is None and max is None:
@@ -767,7 +776,7 @@ class Tensor:
             if max is not None:
                 out = out.minimum(max)
             return out
-        return _O.Clamp.apply(self, lo=min, hi=max)
+        return ops.Clamp.apply(self, lo=min, hi=max)
 
     clip = clamp
 
@@ -775,14 +784,14 @@ class Tensor:
         return where(condition, self, other)
 
     def masked_fill(self, mask: Any, value: Any) -> "Tensor":
-        return label(where(mask, _as_tensor(value, self), self), "MaskedFillBackward0")
+        return label(where(mask, to_tensor(value, self), self), "MaskedFillBackward0")
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind in "biu" and dtype is None:
-            x = x.to(_dt.int64)
-        return _O.Sum.apply(x, dim=_dims(dim, x.ndim), keepdim=keepdim)
+            x = x.to(dtypes.int64)
+        return ops.Sum.apply(x, dim=reduce_dims(dim, x.ndim), keepdim=keepdim)
 
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
         x = self if dtype is None else self.to(dtype)
@@ -791,13 +800,13 @@ class Tensor:
                 f"mean(): could not infer output dtype. Input dtype must be either a floating "
                 f"point or complex dtype. Got: {x._data.dtype}"
             )
-        axes = _dims(dim, x.ndim)
+        axes = reduce_dims(dim, x.ndim)
         n = x._data.size if axes is None else int(np.prod([x._data.shape[a] for a in axes]))
-        return label(_O.Sum.apply(x, dim=axes, keepdim=keepdim) / n,
+        return label(ops.Sum.apply(x, dim=axes, keepdim=keepdim) / n,
                      "MeanBackward0" if dim is None else "MeanBackward1")
 
     def _minmax(self, dim: Any, keepdim: bool, op_name: str) -> Any:
-        op = getattr(_O, op_name)
+        op = getattr(ops, op_name)
         if dim is None:
             return op.apply(self, dim=None, keepdim=False, evenly=True)
         if isinstance(dim, Tensor):
@@ -805,7 +814,7 @@ class Tensor:
         d = _py_int(dim) % max(self.ndim, 1)
         values = op.apply(self, dim=(d,), keepdim=keepdim, evenly=False)
         fn = np.argmax if op_name == "Max" else np.argmin
-        return _ValuesIndices(values, _arg(self._data, fn, d, keepdim))
+        return _ValuesIndices(values, arg_index(self._data, fn, d, keepdim))
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Largest value; with ``dim``, a (values, indices) pair like torch.max(x, dim)."""
@@ -816,17 +825,17 @@ class Tensor:
         return self._minmax(dim, keepdim, "Min")
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
-        return _O.Max.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
+        return ops.Max.apply(self, dim=reduce_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
-        return _O.Min.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
+        return ops.Min.apply(self, dim=reduce_dims(dim, self.ndim), keepdim=keepdim, evenly=True)
 
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: Any = None) -> "Tensor":
         """Σ(x − mean)² / (N − correction); correction=1 (unbiased, the default) as torch."""
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
-        axes = _dims(dim, self.ndim)
+        axes = reduce_dims(dim, self.ndim)
         n = self._data.size if axes is None else int(np.prod([self._data.shape[a] for a in axes]))
         centered = self - self.mean(axes, keepdim=True)
         return label((centered * centered).sum(axes, keepdim=keepdim)
@@ -843,10 +852,10 @@ class Tensor:
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> "Tensor":
         """log Σ exp(x) along ``dim``, computed as m + log Σ exp(x − m) with m the max."""
-        return _O.LogSumExp.apply(_floating(self), dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return ops.LogSumExp.apply(floating(self), dim=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
     def prod(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return _O.Prod.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return ops.Prod.apply(self, dim=reduce_dims(dim, self.ndim), keepdim=keepdim)
 
     def norm(self, p: Any = 2, dim: Any = None, keepdim: bool = False) -> "Tensor":
         if p == "fro" or p == 2:
@@ -860,18 +869,18 @@ class Tensor:
         return label(out, "LinalgVectorNormBackward0")
 
     def softmax(self, dim: int) -> "Tensor":
-        return _O.Softmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
+        return ops.Softmax.apply(floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
 
     def log_softmax(self, dim: int) -> "Tensor":
-        return _O.LogSoftmax.apply(_floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
+        return ops.LogSoftmax.apply(floating(self), dim=_py_int(dim) % builtins.max(self.ndim, 1))
 
     def cumsum(self, dim: int) -> "Tensor":
-        return _O.CumSum.apply(self, dim=_py_int(dim) % builtins.max(self.ndim, 1))
+        return ops.CumSum.apply(self, dim=_py_int(dim) % builtins.max(self.ndim, 1))
 
     # ------------------------------------------------------------------ shapes
     def reshape(self, *shape: Any) -> "Tensor":
-        shape = _shape_arg(shape)
-        return _O.Reshape.apply(self, shape=_infer_shape(self, shape, "reshape"))
+        shape = shape_arg(shape)
+        return ops.Reshape.apply(self, shape=infer_shape(self, shape, "reshape"))
 
     def view(self, *shape: Any) -> "Tensor":
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list)) and not isinstance(
@@ -919,20 +928,20 @@ class Tensor:
                      "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 
     def permute(self, *dims: Any) -> "Tensor":
-        dims = tuple(d % builtins.max(self.ndim, 1) for d in _shape_arg(dims))
+        dims = tuple(d % builtins.max(self.ndim, 1) for d in shape_arg(dims))
         if sorted(dims) != list(range(self.ndim)):
             raise RuntimeError(
                 f"permute(): dims {dims} are not a permutation of the {self.ndim} dims of a tensor "
                 f"of shape {tuple(self.shape)}"
             )
-        return _O.Permute.apply(self, dims=dims)
+        return ops.Permute.apply(self, dims=dims)
 
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
         n = builtins.max(self.ndim, 1)
         dims = list(range(self.ndim))
         a, b = dim0 % n, dim1 % n
         dims[a], dims[b] = dims[b], dims[a]
-        return label(_O.Permute.apply(self, dims=tuple(dims)), "TransposeBackward0")
+        return label(ops.Permute.apply(self, dims=tuple(dims)), "TransposeBackward0")
 
     swapaxes = transpose
 
@@ -954,7 +963,7 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def expand(self, *sizes: Any) -> "Tensor":
-        sizes = _shape_arg(sizes)
+        sizes = shape_arg(sizes)
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise RuntimeError(
@@ -971,13 +980,13 @@ class Tensor:
                 f"expand: the expanded size {shape} must match the existing size "
                 f"{tuple(self.shape)} at every non-singleton dimension"
             ) from None
-        return _O.BroadcastTo.apply(self, shape=shape)
+        return ops.BroadcastTo.apply(self, shape=shape)
 
     def expand_as(self, other: "Tensor") -> "Tensor":
         return self.expand(other.shape)
 
     def repeat(self, *sizes: Any) -> "Tensor":
-        sizes = _shape_arg(sizes)
+        sizes = shape_arg(sizes)
         x = self.reshape((1,) * (len(sizes) - self.ndim) + self.shape)
         # tile = insert a broadcast dim before each axis, expand, then merge
         inter = []
@@ -1015,16 +1024,16 @@ class Tensor:
 
     def flip(self, *dims: Any, **kwargs: Any) -> "Tensor":
         dims = kwargs.pop("dims", dims)  # torch.flip(x, dims=[0])
-        dims = tuple(d % builtins.max(self.ndim, 1) for d in _shape_arg(dims))
-        return _O.Flip.apply(self, dims=dims)
+        dims = tuple(d % builtins.max(self.ndim, 1) for d in shape_arg(dims))
+        return ops.Flip.apply(self, dims=dims)
 
     def __getitem__(self, index: Any) -> "Tensor":
-        return _O.getitem(self, index)
+        return ops.getitem(self, index)
 
     # ------------------------------------------------------------------ in place
     def _check_inplace(self) -> bool:
         """True when the in-place op must be recorded for autograd."""
-        if not _Mode.grad:
+        if not mode_state.grad:
             return False
         if self._requires_grad and self._ctx is None:
             raise RuntimeError(
@@ -1036,7 +1045,7 @@ class Tensor:
 
     def _inplace(self, result_fn: Any, other: Any = None) -> "Tensor":
         record = self._check_inplace() or (
-            _Mode.grad and isinstance(other, Tensor) and other._requires_grad
+            mode_state.grad and isinstance(other, Tensor) and other._requires_grad
         )
         if record:
             # Rebase: the old value becomes an input of the new node; the tensor object takes the
@@ -1052,15 +1061,16 @@ class Tensor:
                 node._out_data, node._out_vbox = self._data, self._vbox
                 node._out_version = self._vbox[0] + 1
         else:
-            with _no_grad_ctx(False):
+            with set_grad_enabled(False):
                 res = result_fn(self)
             np.copyto(self._data, res._data, casting="same_kind")
         self._vbox[0] += 1
         return self
 
     def add_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
-        if not _Mode.grad or not (self._requires_grad or getattr(other, "_requires_grad", False)):
-            if self._requires_grad and self._ctx is None and _Mode.grad:
+        if not (mode_state.grad
+                and (self._requires_grad or getattr(other, "_requires_grad", False))):
+            if self._requires_grad and self._ctx is None and mode_state.grad:
                 self._check_inplace()
             o = other._data if isinstance(other, Tensor) else other
             if alpha != 1:
@@ -1091,8 +1101,8 @@ class Tensor:
         return self._inplace(lambda s: -s)
 
     def copy_(self, src: Any) -> "Tensor":
-        src = _as_tensor(src, self)
-        if self._check_inplace() or (_Mode.grad and src._requires_grad):
+        src = to_tensor(src, self)
+        if self._check_inplace() or (mode_state.grad and src._requires_grad):
             return self._inplace(lambda s: src.to(s.dtype).expand(s.shape), src)
         np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")
         self._vbox[0] += 1
@@ -1110,13 +1120,13 @@ class Tensor:
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> "Tensor":
         self._check_inplace()
-        self._data[...] = _dt.rng(generator).uniform(a, b, size=self.shape)
+        self._data[...] = dtypes.rng(generator).uniform(a, b, size=self.shape)
         self._vbox[0] += 1
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> "Tensor":
         self._check_inplace()
-        self._data[...] = _dt.rng(generator).normal(mean, std, size=self.shape)
+        self._data[...] = dtypes.rng(generator).normal(mean, std, size=self.shape)
         self._vbox[0] += 1
         return self
 
@@ -1125,15 +1135,15 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         rec = self._check_inplace() or (
-            _Mode.grad and isinstance(value, Tensor) and value._requires_grad
+            mode_state.grad and isinstance(value, Tensor) and value._requires_grad
         )
-        idx = _O.normalize_index(index)
+        idx = ops.normalize_index(index)
         if not rec:
             self._data[idx] = value._data if isinstance(value, Tensor) else value
             self._vbox[0] += 1
             return
-        v = _as_tensor(value, self)
-        self._inplace(lambda s: _O.IndexPut.apply(s, v.to(s.dtype), index=idx), v)
+        v = to_tensor(value, self)
+        self._inplace(lambda s: ops.IndexPut.apply(s, v.to(s.dtype), index=idx), v)
 
     def __iadd__(self, other: Any) -> "Tensor":
         return self.add_(other)
@@ -1170,102 +1180,9 @@ class _ValuesIndices(tuple):
         return self[1]
 
 
-class _no_grad_ctx:
-    def __init__(self, mode: bool) -> None:
-        self.mode = mode
-
-    def __enter__(self) -> None:
-        self.prev = _Mode.grad
-        _Mode.grad = self.mode
-
-    def __exit__(self, *exc: Any) -> None:
-        _Mode.grad = self.prev
-
-
-def _arg(data: np.ndarray, fn: Any, dim: Any, keepdim: bool) -> Tensor:
-    if dim is None:
-        return Tensor._wrap(np.asarray(fn(data), dtype=np.int64))
-    return Tensor._wrap(np.asarray(fn(data, axis=dim, keepdims=keepdim), dtype=np.int64))
-
-
-def _floating(t: Tensor) -> Tensor:
-    if t._data.dtype.kind in "fc":
-        return t
-    return Tensor._wrap(t._data.astype(_dt.get_default_dtype()))
-
-
-def _dims(dim: Any, ndim: int) -> tuple | None:
-    if dim is None or ndim == 0:  # a 0-d tensor reduced over dim 0 / -1 is itself (as torch)
-        return None
-    n = builtins.max(ndim, 1)
-    if isinstance(dim, (list, tuple)):
-        if len(dim) == 0:
-            return None
-        return tuple(sorted({_py_int(d) % n for d in dim}))
-    return (_py_int(dim) % n,)
-
-
-def _shape_arg(shape: tuple) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
-
-
-def _infer_shape(t: Tensor, shape: tuple, op: str) -> tuple:
-    shape = tuple(_py_int(s) for s in shape)
-    n = t._data.size
-    if -1 in shape:
-        known = 1
-        for s in shape:
-            if s != -1:
-                known *= s
-        if shape.count(-1) > 1 or known == 0 or n % known:
-            raise RuntimeError(
-                f"{op}: shape {list(shape)} is invalid for input of size {n} (shape "
-                f"{tuple(t.shape)})"
-            )
-        shape = tuple(n // known if s == -1 else s for s in shape)
-    elif int(np.prod(shape)) != n:
-        raise RuntimeError(
-            f"{op}: shape {list(shape)} is invalid for input of size {n} (shape {tuple(t.shape)})"
-        )
-    return shape
-
-
-def _as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
-    if isinstance(x, Tensor):
-        return x
-    if like is not None and isinstance(x, (_py_int, _py_float, _py_bool)):
-        kind = like._data.dtype.kind
-        if kind == "f" or (kind in "iu" and not isinstance(x, _py_float)):
-            return Tensor._wrap(np.asarray(x, dtype=like._data.dtype))
-    return Tensor._wrap(_dt.as_array(x))
-
-
-def _pair(a: Tensor, b: Any, true_div: bool = False) -> tuple:
-    """Operands with PyTorch's type promotion (a Python scalar takes the tensor's dtype)."""
-    if isinstance(b, Tensor):
-        da, db = a._data.dtype, b._data.dtype
-        if da is db or da == db:
-            if true_div and da.kind != "f":
-                f = _dt.get_default_dtype()
-                return _floating(a), Tensor._wrap(b._data.astype(f))
-            return a, b
-        target = _dt.promote(da, db, a._data.ndim == 0, b._data.ndim == 0)
-        if true_div and target.kind != "f":
-            target = _dt.get_default_dtype()
-        return (a if da == target else a.to(target)), (b if db == target else b.to(target))
-    bt = _as_tensor(b, a)
-    if true_div and a._data.dtype.kind != "f":
-        return _floating(a), _floating(bt)
-    if bt._data.dtype != a._data.dtype:
-        return _pair(a, bt, true_div)
-    return a, bt
-
-
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy/PyTorch broadcasting rules (1-D operands as vectors)."""
-    a, b = _pair(_as_tensor(a), b)
+    a, b = promote_pair(to_tensor(a), b)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
@@ -1277,12 +1194,12 @@ def matmul(a: Any, b: Any) -> Tensor:
             f"({ka} != {kb}: the last dim of the first must equal the "
             f"{'second-to-last' if b.ndim >= 2 else 'only'} dim of the second)"
         )
-    return _O.MatMul.apply(a, b)
+    return ops.MatMul.apply(a, b)
 
 
 def mm(a: Any, b: Any) -> Tensor:
     """Product of two 2-D tensors (``matmul`` restricted to matrices, as torch.mm)."""
-    a, b = _as_tensor(a), _as_tensor(b)
+    a, b = to_tensor(a), to_tensor(b)
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {a.ndim}-D and {b.ndim}-D")
     return matmul(a, b)
@@ -1290,55 +1207,18 @@ def mm(a: Any, b: Any) -> Tensor:
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """Elementwise ``input if condition else other`` (gradients flow to the chosen side)."""
-    cond = _as_tensor(condition)
-    if cond._data.dtype != _dt.bool_:
+    cond = to_tensor(condition)
+    if cond._data.dtype != dtypes.bool_:
         cond = Tensor._wrap(cond._data.astype(bool))
     if isinstance(input, Tensor):
-        a, b = _pair(input, other)
+        a, b = promote_pair(input, other)
     elif isinstance(other, Tensor):
-        b, a = _pair(other, input)
+        b, a = promote_pair(other, input)
     else:
-        a = _as_tensor(input)
-        a, b = _pair(a, other)
-    return _O.Where.apply(cond, a, b)
+        a = to_tensor(input)
+        a, b = promote_pair(a, other)
+    return ops.Where.apply(cond, a, b)
 
 
-_SCALAR_ONES: dict = {}
-
-
-def _root_grad(t: Tensor, gradient: Any) -> Tensor:
-    if gradient is None:
-        if t._data.size != 1:
-            raise RuntimeError(
-                f"grad can be implicitly created only for scalar outputs; this output has shape "
-                f"{tuple(t.shape)}. Pass gradient= (a tensor of that shape), or reduce it first "
-                f"(e.g. loss.sum() or loss.mean())."
-            )
-        shape, dtype = t._data.shape, t._data.dtype
-        if shape == ():
-            one = _SCALAR_ONES.get(dtype)
-            if one is None:
-                one = np.ones((), dtype=dtype)
-                one.flags.writeable = False  # shared: backwards never write into their input
-                _SCALAR_ONES[dtype] = one
-            return Tensor._wrap(one)
-        return Tensor._wrap(np.ones(shape, dtype=dtype))
-    g = _as_tensor(gradient, t)
-    if g._data.shape != t._data.shape:
-        raise RuntimeError(
-            f"Mismatch in shape: grad_output has a shape of {tuple(g.shape)} and output has a "
-            f"shape of {tuple(t.shape)}."
-        )
-    if g._data.dtype != t._data.dtype:
-        g = Tensor._wrap(g._data.astype(t._data.dtype))
-    return g
-
-
-# ops/ and function.py use Tensor; they are bound here, once it exists (no import cycles).
-from . import function as _function  # noqa: E402
-from . import ops as _O  # noqa: E402
-
-_function.Tensor = Tensor
-_function._wrap = Tensor._wrap
-_function.SumTo = _O.SumTo
-_function.Cast = _O.Cast
+# The one seam between the engine's lower floors and Tensor (see graph.py): bound once, here.
+graph.Tensor = Tensor

@@ -14,14 +14,19 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd import dtypes as _dt
-from ..autograd import function as _fn
 from ..autograd import ops as _ops
 from ..autograd.creation import pad as _pad
-from ..autograd.function import Op as _Op
 from ..autograd.function import named_node as _named_node
 from ..autograd.function import no_grad
+from ..autograd.ops.nn import (
+    Col2Im,
+    CrossEntropyRows,
+    Im2Col,
+    MaxPool2dFn,
+    im2col_array,
+    output_size,
+)
 from ..autograd.tensor import Tensor, where
-from .im2col import Col2Im, Im2Col, MaxPool2dFn, im2col_array, output_size
 
 __all__ = [
     "relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "softplus", "prelu", "softmax",
@@ -800,65 +805,6 @@ def nll_loss(
     return _nll(lp, t, w, ignore_index, reduction, batch_shape)
 
 
-class _CrossEntropyRows(_Op):
-    """Σ_n r_n·(logsumexp(x_n) − x[n, y_n]) over rows of (M, C) logits (or the per-row terms),
-    with r_n the row weights (class weight, 0 for ignored rows, the mean's 1/Σw folded in; one
-    number when all rows weigh the same);  ∂/∂x = r_n·g·(softmax(x_n) − onehot(y_n)).
-
-    One node for log_softmax + pick + reduce, as torch's fused kernel; the forward keeps the
-    softmax it computes anyway, so the first-order backward is a scale and a scatter.
-    """
-
-    save_inputs = True
-    frees = ("probs",)
-
-    @staticmethod
-    def forward(ctx, x, target, rows, per_row):
-        m, c = x.shape
-        ctx.target, ctx.rows, ctx.per_row = target, rows, per_row
-        if 1 < c <= 4:  # a few classes: column maxima beat the axis reduction
-            top = np.maximum(x[:, 0], x[:, 1])
-            for j in range(2, c):
-                np.maximum(top, x[:, j], out=top)
-        else:
-            top = np.maximum.reduce(x, 1)
-        z = x - top[:, None]
-        e = np.exp(z)
-        s = e.dot(_ops.ones_vector(c, e.dtype))  # row sums as one BLAS call
-        ctx.flat = flat = _ops.row_offsets(m, c) + target
-        terms = np.log(s)
-        terms -= z.reshape(-1)[flat]
-        e /= s[:, None]
-        ctx.probs = e  # softmax(x), rows summing to 1
-        if per_row:
-            terms *= rows
-            return terms
-        if isinstance(rows, float):
-            return np.asarray(np.add.reduce(terms) * rows, dtype=x.dtype)
-        return np.asarray(np.dot(terms, rows.astype(x.dtype, copy=False)))
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved
-        rows = ctx.rows
-        if not _fn._Mode.grad:
-            gd = g._data
-            if ctx.per_row or not isinstance(rows, float):
-                scale = (gd * rows).astype(x.dtype, copy=False)
-                out = ctx.probs * scale[:, None]
-            else:
-                scale = gd * rows
-                out = ctx.probs * scale
-            out.reshape(-1)[ctx.flat] -= scale
-            return (Tensor._wrap(out),)
-        m = x.shape[0]
-        onehot = np.zeros(x.shape, dtype=x.dtype)
-        onehot.reshape(-1)[ctx.flat] = 1
-        r = np.broadcast_to(np.asarray(rows, dtype=x.dtype), (m,))
-        coef = (g * Tensor._wrap(r)).reshape(m, 1)
-        return ((x.softmax(1) - Tensor._wrap(onehot)) * coef,)
-
-
 def _cross_entropy_rows(input: Tensor, t: np.ndarray, w: np.ndarray | None, ignore_index: int,
                         reduction: str) -> Tensor:
     """The common case of cross_entropy — (N, C) logits, class indices — as one fused node."""
@@ -899,7 +845,7 @@ def _cross_entropy_rows(input: Tensor, t: np.ndarray, w: np.ndarray | None, igno
             rows = rows * valid
         if reduction == "mean":
             rows = rows / rows.sum()
-    return _CrossEntropyRows.apply(input, target=safe, rows=rows, per_row=reduction == "none")
+    return CrossEntropyRows.apply(input, target=safe, rows=rows, per_row=reduction == "none")
 
 
 @_named_node("NllLossBackward0")

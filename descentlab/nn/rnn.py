@@ -16,12 +16,8 @@ import math
 import warnings
 from typing import Any, Callable
 
-import numpy as np
-
 from ..autograd import creation as _c
-from ..autograd import function as _fn
-from ..autograd.function import Function, FunctionCtx
-from ..autograd.function import Op as _Op
+from ..autograd.ops.nn import LSTMPointwise, Unbind
 from ..autograd.tensor import Tensor
 from . import functional as F
 from . import init
@@ -31,24 +27,8 @@ from .parameter import Parameter
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 
-class _Unbind(Function):
-    """x (T, …) → the T slices x[0], …, x[T−1];  ∂/∂x = stack of their gradients.
-
-    One node for all steps: indexing each step separately would give every step's backward a
-    full-size zero array to scatter into (quadratic in T).
-    """
-
-    @staticmethod
-    def forward(ctx: FunctionCtx, x: Tensor) -> tuple:
-        return tuple(Tensor._wrap(x._data[t]) for t in range(x.shape[0]))
-
-    @staticmethod
-    def backward(ctx: FunctionCtx, *grads: Tensor) -> Tensor:
-        return _c.stack(grads, 0)
-
-
 def _steps(x: Tensor) -> tuple:
-    out = _Unbind.apply(x)
+    out = Unbind.apply(x)
     return out if isinstance(out, tuple) else (out,)
 
 
@@ -66,72 +46,11 @@ def _rnn_relu_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> 
     return (gi + F.linear(h, w_hh, b_hh)).relu()
 
 
-class _LSTMPointwise(_Op):
-    """The LSTM step after its gate product, as one node: from gates [i, f, g, o] (N, 4H) and
-    c (N, H), out = [h', c'] (N, 2H) with c' = σ(f)⊙c + σ(i)⊙tanh(g), h' = σ(o)⊙tanh(c').
-
-    Backward, with δc = ∂c' + ∂h'⊙σ(o)⊙(1 − tanh²c'):
-    ∂i = δc⊙tanh(g)⊙σ'(i), ∂f = δc⊙c⊙σ'(f), ∂g = δc⊙σ(i)⊙(1 − tanh²g),
-    ∂o = ∂h'⊙tanh(c')⊙σ'(o), ∂c = δc⊙σ(f). Fusing a dozen element-wise ops into one node keeps
-    the per-step cost down; when a graph of the backward is wanted (create_graph) the same
-    formulas run on Tensors, so it stays differentiable.
-    """
-
-    save_inputs = True
-    frees = ("acts",)
-
-    @staticmethod
-    def forward(ctx, gates, c):
-        n = c.shape[-1]
-        sig = np.negative(gates)
-        # σ = 1/(1 + e^(−x)) over the whole gate array (only i, f, o are used): one pass per
-        # ufunc. e^(−x) overflows to inf for very negative x, which gives the right σ = 0.
-        with np.errstate(over="ignore"):
-            np.exp(sig, out=sig)
-        sig += 1.0
-        np.reciprocal(sig, out=sig)
-        g = np.tanh(gates[..., 2 * n:3 * n])
-        i, f, o = sig[..., :n], sig[..., n:2 * n], sig[..., 3 * n:]
-        out = np.empty(c.shape[:-1] + (2 * n,), dtype=gates.dtype)
-        c_new = out[..., n:]
-        np.multiply(f, c, out=c_new)
-        c_new += i * g
-        tc = np.tanh(c_new)
-        np.multiply(o, tc, out=out[..., :n])
-        ctx.acts = (sig, g, tc)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        gates, c = ctx.saved
-        n = c.shape[-1]
-        if not _fn._Mode.grad:
-            sig, g, tc = ctx.acts
-            gd, cd = grad._data, c._data
-            i, f, o = sig[..., :n], sig[..., n:2 * n], sig[..., 3 * n:]
-            gh, gc = gd[..., :n], gd[..., n:]
-            dc = gc + gh * o * (1.0 - tc * tc)
-            dgates = np.empty(gates.shape, dtype=gd.dtype)
-            dgates[..., :n] = dc * g * i * (1.0 - i)
-            dgates[..., n:2 * n] = dc * cd * f * (1.0 - f)
-            dgates[..., 2 * n:3 * n] = dc * i * (1.0 - g * g)
-            dgates[..., 3 * n:] = gh * tc * o * (1.0 - o)
-            return Tensor._wrap(dgates), Tensor._wrap(dc * f)
-        i, f = gates[..., :n].sigmoid(), gates[..., n:2 * n].sigmoid()
-        g, o = gates[..., 2 * n:3 * n].tanh(), gates[..., 3 * n:].sigmoid()
-        tc = (f * c + i * g).tanh()
-        gh, gc = grad[..., :n], grad[..., n:]
-        dc = gc + gh * o * (1.0 - tc * tc)
-        dgates = _c.cat([dc * g * i * (1.0 - i), dc * c * f * (1.0 - f),
-                         dc * i * (1.0 - g * g), gh * tc * o * (1.0 - o)], -1)
-        return dgates, dc * f
-
-
 def _lstm_step(gi: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
     """[i, f, g, o] = gi + h·W_hhᵀ + b_hh (one product for the four gates);
     c' = σ(f)⊙c + σ(i)⊙tanh(g);  h' = σ(o)⊙tanh(c')."""
     h, c = state
-    hc = _LSTMPointwise.apply(gi + F.linear(h, w_hh, b_hh), c)
+    hc = LSTMPointwise.apply(gi + F.linear(h, w_hh, b_hh), c)
     n = c.shape[-1]
     return hc[..., :n], hc[..., n:]
 

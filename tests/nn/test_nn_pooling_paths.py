@@ -46,7 +46,7 @@ def test_max_pool_paths_match_torch_with_ties_and_nans(kwargs, size):
 
 def test_col2im_tiling_path_is_the_adjoint_of_im2col():
     """<im2col(x), c> = <x, col2im(c)> for tiling windows, with a cropped border."""
-    from descentlab.nn.im2col import col2im_array, im2col_array
+    from descentlab.autograd.ops.nn import col2im_array, im2col_array
 
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 3, 7, 9))

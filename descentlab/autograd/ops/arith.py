@@ -8,15 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import function as _fn
-from ..function import Op
-
-_M = _fn._Mode
-
-
-def _w(arr):
-    return _fn._wrap(arr)
-
+from ..graph import Op, wrap
+from .select import Where
 
 _CONSTANTS: dict = {}
 
@@ -60,6 +53,8 @@ class Add(Op):
 class Sub(Op):
     """a − b;  ∂/∂a = g, ∂/∂b = −g."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         return a - b
@@ -73,6 +68,7 @@ class Mul(Op):
     """a · b;  ∂/∂a = g·b, ∂/∂b = g·a."""
 
     save_inputs = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -81,10 +77,6 @@ class Mul(Op):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved
-        if not _M.grad:  # no graph to record: plain NumPy (the Tensor path below is the same math)
-            p = ctx.parents
-            return (_w(g._data * b._data) if p[0] is not None else None,
-                    _w(g._data * a._data) if p[1] is not None else None)
         ga = g * b if ctx.parents[0] is not None else None
         gb = g * a if ctx.parents[1] is not None else None
         return ga, gb
@@ -94,6 +86,7 @@ class Div(Op):
     """a / b;  ∂/∂a = g/b, ∂/∂b = −g·a/b²."""
 
     save_inputs = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -109,6 +102,8 @@ class Div(Op):
 
 class Neg(Op):
     """−a;  ∂/∂a = −g."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -147,6 +142,7 @@ class PowScalar(Op):
     """aᵖ for a Python number p;  ∂/∂a = g·p·aᵖ⁻¹ (0 when p = 0)."""
 
     save_inputs = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, p):
@@ -187,12 +183,11 @@ class Pow(Op):
         if ctx.parents[0] is not None:
             ga = g * b * a ** (b - 1.0)
         if ctx.parents[1] is not None:
-            from ..tensor import where
-
             out = ctx.out
             safe = (a._data == 0) & (b._data >= 0)
             if safe.any():
-                log_a = where(safe, 1.0, a).log()  # log 1 = 0 where a = 0, b >= 0
+                one = wrap(np.ones((), a.dtype))  # log 1 = 0 where a = 0, b >= 0
+                log_a = Where.apply(wrap(safe), one, a).log()
             else:
                 log_a = a.log()
             gb = g * out * log_a
@@ -203,34 +198,33 @@ class MatMul(Op):
     """a @ b (batched, 1-D operands as vectors);  ∂/∂a = g @ bᵀ, ∂/∂b = aᵀ @ g."""
 
     save_inputs = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
-        return np.matmul(a, b)
+        # For matrices and vectors ndarray.dot is the same product and goes straight to BLAS;
+        # matmul's ufunc dispatch costs more than the product itself at small sizes.
+        return a.dot(b) if a.ndim <= 2 and b.ndim <= 2 else np.matmul(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved
-        if not _M.grad and a.ndim >= 2 and b.ndim >= 2:
-            p, gd = ctx.parents, g._data
-            return (_w(np.matmul(gd, np.swapaxes(b._data, -1, -2))) if p[0] is not None else None,
-                    _w(np.matmul(np.swapaxes(a._data, -1, -2), gd)) if p[1] is not None else None)
-        a2 = a.unsqueeze(0) if a.ndim == 1 else a
-        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        # 1-D operands as a row (a) or a column (b) matrix, and g reshaped to match.
+        a2 = a.reshape((1,) + tuple(a.shape)) if a.ndim == 1 else a
+        b2 = b.reshape(tuple(b.shape) + (1,)) if b.ndim == 1 else b
         g2 = g
-        if a.ndim == 1:
-            g2 = g2.unsqueeze(-2)
-        if b.ndim == 1:
-            g2 = g2.unsqueeze(-1)
+        if a.ndim == 1 or b.ndim == 1:
+            batch = tuple(g.shape[:g.ndim - (a.ndim >= 2) - (b.ndim >= 2)])
+            g2 = g.reshape(batch + (a2.shape[-2], b2.shape[-1]))
         ga = gb = None
         if ctx.parents[0] is not None:
-            ga = g2.matmul(b2.transpose(-1, -2))
+            ga = g2 @ b2.mT
             if a.ndim == 1:
-                ga = ga.reshape(ga.shape[:-2] + (ga.shape[-1],))
+                ga = ga.reshape(tuple(ga.shape[:-2]) + (ga.shape[-1],))
         if ctx.parents[1] is not None:
-            gb = a2.transpose(-1, -2).matmul(g2)
+            gb = a2.mT @ g2
             if b.ndim == 1:
-                gb = gb.reshape(gb.shape[:-1])
+                gb = gb.reshape(tuple(gb.shape[:-1]))
         return ga, gb
 
 
@@ -239,6 +233,7 @@ class Linear(Op):
     ∂/∂x = g·W, ∂/∂W = gᵀ·x (batch dims folded), ∂/∂b = Σ g over all but the last dim."""
 
     save_inputs = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, w, b=None):
@@ -254,31 +249,22 @@ class Linear(Op):
         saved = ctx.saved
         x, w = saved[0], saved[1]
         p = ctx.parents
-        has_b = len(p) == 3
-        if not _M.grad:
-            gd = g._data
-            xd = x._data
-            if gd.ndim == 2:
-                g2, x2 = gd, xd
-                gx = gd.dot(w._data) if p[0] is not None else None
-            else:
-                g2, x2 = gd.reshape(-1, gd.shape[-1]), xd.reshape(-1, xd.shape[-1])
-                gx = np.matmul(gd, w._data) if p[0] is not None else None
-            return (
-                None if gx is None else _w(gx),
-                _w(g2.T.dot(x2)) if p[1] is not None else None,
-            ) + ((_w(ones_vector(g2.shape[0], gd.dtype).dot(g2)) if p[2] is not None else None,)
-                 if has_b else ())
-        g2 = g.reshape(-1, g.shape[-1])
-        gx = g.matmul(w) if p[0] is not None else None
-        gw = g2.t().matmul(x.reshape(-1, x.shape[-1])) if p[1] is not None else None
-        if not has_b:
+        g2, x2 = g, x
+        if g.ndim != 2:  # batch dims folded into rows
+            g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+        gx = MatMul.call(g, w) if p[0] is not None else None
+        gw = MatMul.call(g2.T, x2) if p[1] is not None else None
+        if len(p) == 2:
             return gx, gw
-        return gx, gw, (g2.sum(0) if p[2] is not None else None)
+        # Σ over rows as ones · g2: one BLAS call, cheaper than a reduction on small arrays
+        ones = ctx.constant(ones_vector(g2.shape[0], ctx.metas[2][1]))
+        return gx, gw, (MatMul.call(ones, g2) if p[2] is not None else None)
 
 
 class SumTo(Op):
     """Sum a broadcast array back to ``shape`` (undo broadcasting);  ∂/∂a = broadcast g."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, shape):
@@ -292,7 +278,7 @@ class SumTo(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return (BroadcastTo.apply(g, shape=ctx.in_shape),)
+        return (BroadcastTo.call(g, shape=ctx.in_shape),)
 
 
 class BroadcastTo(Op):

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import function as _fn
-from ..function import Op
+from ..graph import Op, wrap
+from ..mode import mode_state
 from .arith import BroadcastTo
+from .select import Where
 from .shape import Reshape
-
-
-def _wrap(arr):
-    return _fn._wrap(arr)
+from .unary import Exp
 
 
 def _keep_shape(in_shape, dim):
@@ -24,6 +22,7 @@ def _keep_shape(in_shape, dim):
 class Sum(Op):
     """Σ over ``dim``;  ∂/∂a = g broadcast back over the summed dims."""
 
+    array_backward = True
     @staticmethod
     def forward(ctx, a, dim, keepdim):
         ctx.in_shape, ctx.dim = a.shape, dim
@@ -32,16 +31,9 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if not _fn._Mode.grad:
-            gd = g._data
-            if gd.size == 1:  # a full reduction: a fresh filled array beats a broadcast view
-                out = np.empty(ctx.in_shape, gd.dtype)
-                out.fill(gd.reshape(()))
-                return (_wrap(out),)
-            kept = gd.reshape(_keep_shape(ctx.in_shape, ctx.dim))
-            return (_wrap(np.broadcast_to(kept, ctx.in_shape)),)
-        kept = Reshape.apply(g, shape=_keep_shape(ctx.in_shape, ctx.dim))
-        return (BroadcastTo.apply(kept, shape=ctx.in_shape),)
+        if ctx.dim is not None:  # a full reduction's g has one element: no dims to put back
+            g = Reshape.call(g, shape=_keep_shape(ctx.in_shape, ctx.dim))
+        return (BroadcastTo.call(g, shape=ctx.in_shape),)
 
 
 class _Extreme(Op):
@@ -50,7 +42,7 @@ class _Extreme(Op):
 
     save_inputs = True
     save_output = True
-    _fn = None
+    reduce_array = None
     _arg = None
 
     @classmethod
@@ -60,7 +52,7 @@ class _Extreme(Op):
                 f"{cls.__name__.lower()}(): expected a non-empty tensor (shape {a.shape}) to reduce"
             )
         ctx.dim, ctx.evenly, ctx.keepdim = dim, evenly, keepdim
-        return np.asarray(cls._fn(a, axis=dim, keepdims=keepdim))
+        return np.asarray(cls.reduce_array(a, axis=dim, keepdims=keepdim))
 
     @classmethod
     def backward(cls, ctx, g):
@@ -76,16 +68,16 @@ class _Extreme(Op):
             idx = cls._arg(x, axis=d, keepdims=True)
             mask = np.zeros_like(x)
             np.put_along_axis(mask, idx, 1, axis=d)
-        return (g.reshape(kshape) * _wrap(mask),)
+        return (g.reshape(kshape) * wrap(mask),)
 
 
 class Max(_Extreme):
-    _fn = staticmethod(np.max)
+    reduce_array = staticmethod(np.max)
     _arg = staticmethod(np.argmax)
 
 
 class Min(_Extreme):
-    _fn = staticmethod(np.min)
+    reduce_array = staticmethod(np.min)
     _arg = staticmethod(np.argmin)
 
 
@@ -131,7 +123,7 @@ class Prod(Op):
         gk = g.reshape(kshape)
         if np.all(a._data != 0):
             return (gk * ctx.out.reshape(kshape) / a,)
-        if _fn._Mode.grad:  # create_graph: the product of the others with Tensor ops
+        if mode_state.grad:  # create_graph: the product of the others with Tensor ops
             return (gk * _others_product(a, ctx.dim),)
         # With zeros, the product of the others is computed directly.
         x = a._data
@@ -144,21 +136,20 @@ class Prod(Op):
             np.concatenate([f2[..., 1:], np.ones(lead + (1,), x.dtype)], -1), -1), -1), -1)
         others = np.moveaxis((left * right).reshape(flat.shape),
                              list(range(x.ndim - len(axes), x.ndim)), list(axes))
-        return (gk * _wrap(others),)
+        return (gk * wrap(others),)
 
 
 def _others_product(a, dim):
     """Π_{j≠i} aⱼ over the reduced dims, differentiably (for double backward through zeros):
     row i of an n×n stack is the slice with aᵢ replaced by 1, and its product is taken."""
-    from ..tensor import where
-
     nd = a.ndim
     axes = tuple(range(nd)) if dim is None else tuple(dim)
     perm = [i for i in range(nd) if i not in axes] + list(axes)
     xp = a.permute(*perm)
     lead = xp.shape[: nd - len(axes)]
     n = int(np.prod(xp.shape[nd - len(axes):], dtype=np.int64))
-    rows = where(_wrap(np.eye(n, dtype=bool)), 1.0, xp.reshape(lead + (1, n)))
+    one = wrap(np.ones((), xp.dtype))
+    rows = Where.apply(wrap(np.eye(n, dtype=bool)), one, xp.reshape(lead + (1, n)))
     return rows.prod(-1).reshape(xp.shape).permute(*np.argsort(perm).tolist())
 
 
@@ -193,6 +184,7 @@ class Softmax(Op):
     """yᵢ = e^(aᵢ−m) / Σⱼ e^(aⱼ−m);  ∂/∂a = y·(g − Σ g·y)."""
 
     save_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, dim):
@@ -203,17 +195,15 @@ class Softmax(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if not _fn._Mode.grad:
-            yd, gd = ctx.out_data, g._data
-            return (_wrap(yd * (gd - (gd * yd).sum(ctx.dim, keepdims=True))),)
         y = ctx.out
-        return (y * (g - (g * y).sum(ctx.dim, keepdim=True)),)
+        return (y * (g - Sum.call(g * y, dim=(ctx.dim,), keepdim=True)),)
 
 
 class LogSoftmax(Op):
     """yᵢ = aᵢ − logΣⱼ e^(aⱼ);  ∂/∂a = g − e^y·Σ g."""
 
     save_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, dim):
@@ -224,7 +214,4 @@ class LogSoftmax(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if not _fn._Mode.grad:
-            gd = g._data
-            return (_wrap(gd - np.exp(ctx.out_data) * gd.sum(ctx.dim, keepdims=True)),)
-        return (g - ctx.out.exp() * g.sum(ctx.dim, keepdim=True),)
+        return (g - Exp.call(ctx.out) * Sum.call(g, dim=(ctx.dim,), keepdim=True),)

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import function as _fn
-from ..function import Op
-
-
-def _wrap(arr):
-    return _fn._wrap(arr)
+from ..graph import Op, wrap
 
 
 class Maximum(Op):
@@ -25,7 +20,7 @@ class Maximum(Op):
     def backward(ctx, g):
         a, b = (t._data for t in ctx.saved)
         wa = (a > b) + 0.5 * (a == b)
-        return g * _wrap(wa.astype(g.dtype)), g * _wrap((1.0 - wa).astype(g.dtype))
+        return g * wrap(wa.astype(g.dtype)), g * wrap((1.0 - wa).astype(g.dtype))
 
 
 class Minimum(Op):
@@ -41,7 +36,7 @@ class Minimum(Op):
     def backward(ctx, g):
         a, b = (t._data for t in ctx.saved)
         wa = (a < b) + 0.5 * (a == b)
-        return g * _wrap(wa.astype(g.dtype)), g * _wrap((1.0 - wa).astype(g.dtype))
+        return g * wrap(wa.astype(g.dtype)), g * wrap((1.0 - wa).astype(g.dtype))
 
 
 class Clamp(Op):
@@ -62,7 +57,7 @@ class Clamp(Op):
             m &= a >= ctx.lo
         if ctx.hi is not None:
             m &= a <= ctx.hi
-        return (g * _wrap(m.astype(g.dtype)),)
+        return (g * wrap(m.astype(g.dtype)),)
 
 
 class Where(Op):
@@ -77,7 +72,7 @@ class Where(Op):
     @staticmethod
     def backward(ctx, g):
         c = ctx.saved[0]
-        zero = _wrap(np.zeros((), dtype=g.dtype))
+        zero = wrap(np.zeros((), dtype=g.dtype))
         ga = Where.apply(c, g, zero) if ctx.parents[1] is not None else None
         gb = Where.apply(c, zero, g) if ctx.parents[2] is not None else None
         return None, ga, gb

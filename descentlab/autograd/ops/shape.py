@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import function as _fn
-from ..function import Op
-
-
-def _wrap(arr):
-    return _fn._wrap(arr)
+from .. import graph
+from ..graph import Op, wrap
 
 
 class Reshape(Op):
     """Same values, new shape;  ∂/∂a = g reshaped back."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a, shape):
@@ -38,6 +36,7 @@ class Reshape(Op):
 class Permute(Op):
     """Reorder dims;  ∂/∂a = g permuted by the inverse permutation."""
 
+    array_backward = True
     @staticmethod
     def forward(ctx, a, dims):
         inv = [0] * len(dims)
@@ -48,9 +47,7 @@ class Permute(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if not _fn._Mode.grad:
-            return (_wrap(np.transpose(g._data, ctx.inv)),)
-        return (Permute.apply(g, dims=ctx.inv),)
+        return (Permute.call(g, dims=ctx.inv),)
 
     @classmethod
     def apply(cls, a, dims):
@@ -61,7 +58,7 @@ class Permute(Op):
 
 def normalize_index(index):
     """Turn Tensors inside an index into arrays; reject what NumPy would misread."""
-    Tensor = _fn.Tensor
+    Tensor = graph.Tensor
     if isinstance(index, Tensor):
         return _index_array(index._data)
     if isinstance(index, tuple):
@@ -135,7 +132,7 @@ class IndexPut(Op):
     def backward(ctx, g):
         keep = np.ones(g.shape, dtype=g.dtype)
         keep[ctx.index] = 0
-        return g * _wrap(keep), GetItem.apply(g, index=ctx.index)
+        return g * wrap(keep), GetItem.apply(g, index=ctx.index)
 
 
 def getitem(t, index):

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from .. import function as _fn
-from ..function import Op
+from ..graph import Op, wrap
+from .select import Where
 
 try:  # SciPy's erf is vectorized C; without SciPy fall back to math.erf per element.
     from scipy.special import erf as _erf
@@ -15,14 +15,12 @@ except ImportError:  # pragma: no cover - exercised only without SciPy
     _erf = np.frompyfunc(math.erf, 1, 1)
 
 
-def _wrap(arr):
-    return _fn._wrap(arr)
-
 
 class Exp(Op):
     """eᵃ;  ∂/∂a = g·eᵃ (the output)."""
 
     save_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -30,8 +28,6 @@ class Exp(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if not _fn._Mode.grad:
-            return (_wrap(g._data * ctx.out_data),)
         return (g * ctx.out,)
 
 
@@ -39,6 +35,7 @@ class Log(Op):
     """ln a;  ∂/∂a = g/a."""
 
     save_inputs = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -53,6 +50,7 @@ class Log1p(Op):
     """ln(1 + a);  ∂/∂a = g/(1 + a)."""
 
     save_inputs = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -67,6 +65,7 @@ class Sqrt(Op):
     """√a;  ∂/∂a = g/(2√a)."""
 
     save_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -109,6 +108,7 @@ class Tanh(Op):
     """tanh a;  ∂/∂a = g·(1 − tanh²a)."""
 
     save_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -116,9 +116,6 @@ class Tanh(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if not _fn._Mode.grad:
-            yd = ctx.out_data
-            return (_wrap(g._data * (1.0 - yd * yd)),)
         y = ctx.out
         return (g * (1.0 - y * y),)
 
@@ -127,6 +124,7 @@ class Sigmoid(Op):
     """σ(a) = 1/(1 + e⁻ᵃ), computed without overflow;  ∂/∂a = g·σ·(1 − σ)."""
 
     save_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -135,9 +133,6 @@ class Sigmoid(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if not _fn._Mode.grad:
-            yd = ctx.out_data
-            return (_wrap(g._data * yd * (1.0 - yd)),)
         y = ctx.out
         return (g * y * (1.0 - y),)
 
@@ -149,6 +144,7 @@ class Relu(Op):
     """max(a, 0);  ∂/∂a = g·[a > 0]."""
 
     save_output = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, a):
@@ -160,9 +156,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         # out ≥ 0, so sign(out) is the 0/1 mask in the right dtype, in one pass
-        if not _fn._Mode.grad:
-            return (_wrap(g._data * np.sign(ctx.out_data)),)
-        return (g * _wrap(np.sign(ctx.out_data)),)
+        return (g * ctx.constant(np.sign(ctx.out_data)),)
 
 
 class Abs(Op):
@@ -176,7 +170,7 @@ class Abs(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return (g * _wrap(np.sign(ctx.saved[0]._data)),)
+        return (g * wrap(np.sign(ctx.saved[0]._data)),)
 
 
 class Erf(Op):
@@ -207,7 +201,7 @@ class LeakyRelu(Op):
     @staticmethod
     def backward(ctx, g):
         a = ctx.saved[0]._data
-        return (g * _wrap(np.where(a > 0, 1.0, ctx.slope).astype(a.dtype)),)
+        return (g * wrap(np.where(a > 0, 1.0, ctx.slope).astype(a.dtype)),)
 
 
 class Elu(Op):
@@ -222,12 +216,10 @@ class Elu(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from ..tensor import where
-
         a = ctx.saved[0]
-        pos = _wrap(a._data > 0)
+        pos = wrap(a._data > 0)
         neg_part = a.clamp(max=0.0).exp() * ctx.alpha
-        return (where(pos, g, g * neg_part),)
+        return (Where.apply(pos, g, g * neg_part),)
 
 
 class Softplus(Op):
@@ -243,9 +235,7 @@ class Softplus(Op):
 
     @staticmethod
     def backward(ctx, g):
-        from ..tensor import where
-
         a = ctx.saved[0]
         z = a * ctx.beta
-        lin = _wrap(z._data > ctx.threshold)
-        return (where(lin, g, g * z.sigmoid()),)
+        lin = wrap(z._data > ctx.threshold)
+        return (Where.apply(lin, g, g * z.sigmoid()),)

@@ -1,4 +1,5 @@
-"""im2col and its adjoint col2im, the two ops convolution and pooling are built on, and max pooling.
+"""The network ops: im2col / col2im (convolution and pooling), max pooling, the fused
+cross-entropy rows, the LSTM step's pointwise part, and the unbinding of a sequence into steps.
 
 ``Im2Col`` turns every kh×kw window of an (N, C, H, W) input into a row, giving
 cols[n, i, j, c, a, b] = x[n, c, i·sh + a·dh, j·sw + b·dw]  with shape (N, Ho, Wo, C, kh, kw),
@@ -14,14 +15,19 @@ copies the windows: it takes a running maximum over the kh·kw strided views.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..autograd.function import Function, FunctionCtx
-from ..autograd.tensor import Tensor
+from ..function import Function, FunctionCtx
+from ..graph import Op, wrap
+from ..mode import mode_state
+from .arith import ones_vector, row_offsets
+from .shape import Cat
 
-__all__ = ["Im2Col", "Col2Im", "MaxPool2dFn", "MaxScatter", "MaxGather", "im2col_array",
-           "output_size"]
+__all__ = ["Im2Col", "Col2Im", "MaxPool2dFn", "MaxScatter", "MaxGather", "CrossEntropyRows",
+           "LSTMPointwise", "Unbind", "im2col_array", "col2im_array", "output_size"]
 
 Pair = tuple[int, int]
 
@@ -88,13 +94,13 @@ class Im2Col(Function):
     """x (N, C, H, W) → cols (N, Ho, Wo, C, kh, kw);  ∂/∂x = col2im(g)."""
 
     @staticmethod
-    def forward(ctx: FunctionCtx, x: Tensor, *, kernel: Pair, stride: Pair,
-                dilation: Pair) -> Tensor:
+    def forward(ctx: FunctionCtx, x: Any, *, kernel: Pair, stride: Pair,
+                dilation: Pair) -> Any:
         ctx.shape, ctx.kernel, ctx.stride, ctx.dilation = x.shape, kernel, stride, dilation
-        return Tensor._wrap(im2col_array(x._data, kernel, stride, dilation))
+        return wrap(im2col_array(x._data, kernel, stride, dilation))
 
     @staticmethod
-    def backward(ctx: FunctionCtx, g: Tensor) -> Tensor:
+    def backward(ctx: FunctionCtx, g: Any) -> Any:
         return Col2Im.apply(g, shape=ctx.shape, kernel=ctx.kernel, stride=ctx.stride,
                             dilation=ctx.dilation)
 
@@ -103,13 +109,13 @@ class Col2Im(Function):
     """cols (N, Ho, Wo, C, kh, kw) → x (N, C, H, W) by summing windows;  ∂/∂cols = im2col(g)."""
 
     @staticmethod
-    def forward(ctx: FunctionCtx, cols: Tensor, *, shape: tuple, kernel: Pair, stride: Pair,
-                dilation: Pair) -> Tensor:
+    def forward(ctx: FunctionCtx, cols: Any, *, shape: tuple, kernel: Pair, stride: Pair,
+                dilation: Pair) -> Any:
         ctx.kernel, ctx.stride, ctx.dilation = kernel, stride, dilation
-        return Tensor._wrap(col2im_array(cols._data, shape, stride, dilation))
+        return wrap(col2im_array(cols._data, shape, stride, dilation))
 
     @staticmethod
-    def backward(ctx: FunctionCtx, g: Tensor) -> Tensor:
+    def backward(ctx: FunctionCtx, g: Any) -> Any:
         return Im2Col.apply(g, kernel=ctx.kernel, stride=ctx.stride, dilation=ctx.dilation)
 
 
@@ -123,8 +129,8 @@ class MaxPool2dFn(Function):
     backward, so max pooling is differentiable to any order."""
 
     @staticmethod
-    def forward(ctx: FunctionCtx, x: Tensor, *, kernel: Pair, stride: Pair,
-                dilation: Pair) -> Tensor:
+    def forward(ctx: FunctionCtx, x: Any, *, kernel: Pair, stride: Pair,
+                dilation: Pair) -> Any:
         # A running maximum over the kh·kw strided window views: element-wise passes over the
         # output's size, never a copy of the windows (masked NumPy calls are slow on strided
         # views, so the first-maximum masks are built from comparisons alone).
@@ -147,10 +153,10 @@ class MaxPool2dFn(Function):
                 found |= last
                 masks[k] = (masks[k] & ~nan) | last
         ctx.pick = _Picks(tuple(masks), x.shape, kernel, stride, dilation)
-        return Tensor._wrap(out)
+        return wrap(out)
 
     @staticmethod
-    def backward(ctx: FunctionCtx, g: Tensor) -> Tensor:
+    def backward(ctx: FunctionCtx, g: Any) -> Any:
         return MaxScatter.apply(g, pick=ctx.pick)
 
 
@@ -172,24 +178,24 @@ class MaxScatter(Function):
     ∂/∂g = MaxGather(g')."""
 
     @staticmethod
-    def forward(ctx: FunctionCtx, g: Tensor, *, pick: _Picks) -> Tensor:
+    def forward(ctx: FunctionCtx, g: Any, *, pick: _Picks) -> Any:
         ctx.pick = pick
         gd = g._data
         out = np.zeros(pick.shape, dtype=gd.dtype)
         if not np.isfinite(gd).all():  # g·mask would turn ±inf into NaN off the maximum
             for mask, view in pick.views(out):
                 np.add(view, gd, out=view, where=mask)
-            return Tensor._wrap(out)
+            return wrap(out)
         tiles = _tiles(pick.kernel, pick.stride, pick.dilation)
         for mask, view in pick.views(out):
             if tiles:  # each entry is in one window at most: a plain store
                 np.multiply(gd, mask, out=view)
             else:  # overlapping windows accumulate
                 view += gd * mask
-        return Tensor._wrap(out)
+        return wrap(out)
 
     @staticmethod
-    def backward(ctx: FunctionCtx, g: Tensor) -> Tensor:
+    def backward(ctx: FunctionCtx, g: Any) -> Any:
         return MaxGather.apply(g, pick=ctx.pick)
 
 
@@ -198,13 +204,149 @@ class MaxGather(Function):
     ∂/∂x = MaxScatter(g')."""
 
     @staticmethod
-    def forward(ctx: FunctionCtx, x: Tensor, *, pick: _Picks) -> Tensor:
+    def forward(ctx: FunctionCtx, x: Any, *, pick: _Picks) -> Any:
         ctx.pick = pick
         out = np.empty(pick.masks[0].shape, dtype=x.dtype)
         for mask, view in pick.views(x._data):
             np.copyto(out, view, where=mask)
-        return Tensor._wrap(out)
+        return wrap(out)
 
     @staticmethod
-    def backward(ctx: FunctionCtx, g: Tensor) -> Tensor:
+    def backward(ctx: FunctionCtx, g: Any) -> Any:
         return MaxScatter.apply(g, pick=ctx.pick)
+
+
+class CrossEntropyRows(Op):
+    """Σ_n r_n·(logsumexp(x_n) − x[n, y_n]) over rows of (M, C) logits (or the per-row terms),
+    with r_n the row weights (class weight, 0 for ignored rows, the mean's 1/Σw folded in; one
+    number when all rows weigh the same);  ∂/∂x = r_n·g·(softmax(x_n) − onehot(y_n)).
+
+    One node for log_softmax + pick + reduce, as torch's fused kernel; the forward keeps the
+    softmax it computes anyway, so the first-order backward is a scale and a scatter.
+    """
+
+    save_inputs = True
+    frees = ("probs",)
+
+    @staticmethod
+    def forward(ctx, x, target, rows, per_row):
+        m, c = x.shape
+        ctx.target, ctx.rows, ctx.per_row = target, rows, per_row
+        if 1 < c <= 4:  # a few classes: column maxima beat the axis reduction
+            top = np.maximum(x[:, 0], x[:, 1])
+            for j in range(2, c):
+                np.maximum(top, x[:, j], out=top)
+        else:
+            top = np.maximum.reduce(x, 1)
+        z = x - top[:, None]
+        e = np.exp(z)
+        s = e.dot(ones_vector(c, e.dtype))  # row sums as one BLAS call
+        ctx.flat = flat = row_offsets(m, c) + target
+        terms = np.log(s)
+        terms -= z.reshape(-1)[flat]
+        e /= s[:, None]
+        ctx.probs = e  # softmax(x), rows summing to 1
+        if per_row:
+            terms *= rows
+            return terms
+        if isinstance(rows, float):
+            return np.asarray(np.add.reduce(terms) * rows, dtype=x.dtype)
+        return np.asarray(np.dot(terms, rows.astype(x.dtype, copy=False)))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved
+        rows = ctx.rows
+        if not mode_state.grad:
+            gd = g._data
+            if ctx.per_row or not isinstance(rows, float):
+                scale = (gd * rows).astype(x.dtype, copy=False)
+                out = ctx.probs * scale[:, None]
+            else:
+                scale = gd * rows
+                out = ctx.probs * scale
+            out.reshape(-1)[ctx.flat] -= scale
+            return (wrap(out),)
+        m = x.shape[0]
+        onehot = np.zeros(x.shape, dtype=x.dtype)
+        onehot.reshape(-1)[ctx.flat] = 1
+        r = np.broadcast_to(np.asarray(rows, dtype=x.dtype), (m,))
+        coef = (g * wrap(r)).reshape(m, 1)
+        return ((x.softmax(1) - wrap(onehot)) * coef,)
+
+
+class LSTMPointwise(Op):
+    """The LSTM step after its gate product, as one node: from gates [i, f, g, o] (N, 4H) and
+    c (N, H), out = [h', c'] (N, 2H) with c' = σ(f)⊙c + σ(i)⊙tanh(g), h' = σ(o)⊙tanh(c').
+
+    Backward, with δc = ∂c' + ∂h'⊙σ(o)⊙(1 − tanh²c'):
+    ∂i = δc⊙tanh(g)⊙σ'(i), ∂f = δc⊙c⊙σ'(f), ∂g = δc⊙σ(i)⊙(1 − tanh²g),
+    ∂o = ∂h'⊙tanh(c')⊙σ'(o), ∂c = δc⊙σ(f). Fusing a dozen element-wise ops into one node keeps
+    the per-step cost down; when a graph of the backward is wanted (create_graph) the same
+    formulas run on Tensors, so it stays differentiable.
+    """
+
+    save_inputs = True
+    frees = ("acts",)
+
+    @staticmethod
+    def forward(ctx, gates, c):
+        n = c.shape[-1]
+        sig = np.negative(gates)
+        # σ = 1/(1 + e^(−x)) over the whole gate array (only i, f, o are used): one pass per
+        # ufunc. e^(−x) overflows to inf for very negative x, which gives the right σ = 0.
+        with np.errstate(over="ignore"):
+            np.exp(sig, out=sig)
+        sig += 1.0
+        np.reciprocal(sig, out=sig)
+        g = np.tanh(gates[..., 2 * n:3 * n])
+        i, f, o = sig[..., :n], sig[..., n:2 * n], sig[..., 3 * n:]
+        out = np.empty(c.shape[:-1] + (2 * n,), dtype=gates.dtype)
+        c_new = out[..., n:]
+        np.multiply(f, c, out=c_new)
+        c_new += i * g
+        tc = np.tanh(c_new)
+        np.multiply(o, tc, out=out[..., :n])
+        ctx.acts = (sig, g, tc)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        gates, c = ctx.saved
+        n = c.shape[-1]
+        if not mode_state.grad:
+            sig, g, tc = ctx.acts
+            gd, cd = grad._data, c._data
+            i, f, o = sig[..., :n], sig[..., n:2 * n], sig[..., 3 * n:]
+            gh, gc = gd[..., :n], gd[..., n:]
+            dc = gc + gh * o * (1.0 - tc * tc)
+            dgates = np.empty(gates.shape, dtype=gd.dtype)
+            dgates[..., :n] = dc * g * i * (1.0 - i)
+            dgates[..., n:2 * n] = dc * cd * f * (1.0 - f)
+            dgates[..., 2 * n:3 * n] = dc * i * (1.0 - g * g)
+            dgates[..., 3 * n:] = gh * tc * o * (1.0 - o)
+            return wrap(dgates), wrap(dc * f)
+        i, f = gates[..., :n].sigmoid(), gates[..., n:2 * n].sigmoid()
+        g, o = gates[..., 2 * n:3 * n].tanh(), gates[..., 3 * n:].sigmoid()
+        tc = (f * c + i * g).tanh()
+        gh, gc = grad[..., :n], grad[..., n:]
+        dc = gc + gh * o * (1.0 - tc * tc)
+        dgates = Cat.apply(dc * g * i * (1.0 - i), dc * c * f * (1.0 - f),
+                           dc * i * (1.0 - g * g), gh * tc * o * (1.0 - o), dim=gates.ndim - 1)
+        return dgates, dc * f
+
+
+class Unbind(Function):
+    """x (T, …) → the T slices x[0], …, x[T−1];  ∂/∂x = stack of their gradients.
+
+    One node for all steps: indexing each step separately would give every step's backward a
+    full-size zero array to scatter into (quadratic in T).
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Any) -> tuple:
+        return tuple(wrap(x._data[t]) for t in range(x.shape[0]))
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grads: Any) -> Any:
+        return Cat.apply(*[g.unsqueeze(0) for g in grads], dim=0)
