@@ -24,10 +24,12 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .. import autograd
 from ..autograd import enable_grad, no_grad
 from ..autograd.function import backward_creates_graph
+from ..autograd.functional import gradient_hvp
 from ..autograd.tensor import Tensor
+from . import second_order_rules as rules
+from .flat import FlatParameters
 from .line_search import LineSearchResult, armijo, strong_wolfe
 from .optimizer import Optimizer, Range
 
@@ -68,8 +70,8 @@ class _ClosureOptimizer(Optimizer):
             raise ValueError(f"{type(self).__name__} doesn't support per-parameter options "
                              "(parameter groups); pass a single iterable of parameters")
         self._params = self.param_groups[0]["params"]
-        self._dtype = np.result_type(*[p.dtype for p in self._params])
-        self._sizes = [p.numel() for p in self._params]
+        self._flat = FlatParameters(self._params)
+        self._dtype = self._flat.dtype
 
     @property
     def status(self) -> int | None:
@@ -111,21 +113,24 @@ class _ClosureOptimizer(Optimizer):
         return closure
 
     def _get_x(self) -> np.ndarray:
-        return np.concatenate([p._data.ravel() for p in self._params]).astype(self._dtype,
-                                                                               copy=False)
+        return self._flat.get()
 
     def _set_x(self, x: np.ndarray) -> None:
-        offset = 0
-        for p, n in zip(self._params, self._sizes, strict=True):
-            p._data[...] = x[offset:offset + n].reshape(p._data.shape)
-            p._bump_version()
-            offset += n
+        self._flat.set(x)
 
     def _flat_grad(self) -> np.ndarray:
-        return np.concatenate([
-            np.zeros(n, self._dtype) if p.grad is None else p.grad._data.ravel()
-            for p, n in zip(self._params, self._sizes, strict=True)
-        ]).astype(self._dtype, copy=False)
+        return self._flat.grad()
+
+    def _start(self, closure: Closure) -> tuple[Any, float, np.ndarray]:
+        """Begin a ``step``: the closure's loss (returned by ``step``, as torch), f and ∇f at the
+        current parameters; counts that closure call."""
+        state = self._state
+        state.setdefault("func_evals", 0)
+        state.setdefault("n_iter", 0)
+        with enable_grad():
+            orig_loss = closure()
+        state["func_evals"] += 1
+        return orig_loss, float(orig_loss), self._flat_grad()
 
     def _evaluate(self, closure: Closure) -> tuple[float, np.ndarray]:
         """f and ∇f at the parameters' current values (one closure call)."""
@@ -185,15 +190,8 @@ class _QuasiNewton(_ClosureOptimizer):
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn = group["line_search_fn"]
         state = self._state
-        state.setdefault("func_evals", 0)
-        state.setdefault("n_iter", 0)
-
-        with enable_grad():
-            orig_loss = closure()
-        loss = float(orig_loss)
-        flat_grad = self._flat_grad()
+        orig_loss, loss, flat_grad = self._start(closure)
         current_evals = 1
-        state["func_evals"] += 1
         if np.abs(flat_grad).max() <= tolerance_grad:
             self._stop(0, CONVERGED)
             return orig_loss
@@ -406,14 +404,8 @@ class BFGS(_ClosureOptimizer):
         max_iter, max_eval = group["max_iter"], group["max_eval"]
         gtol, xrtol = group["tolerance_grad"], group["tolerance_change"]
         state = self._state
-        state.setdefault("func_evals", 0)
-        state.setdefault("n_iter", 0)
-
-        with enable_grad():
-            orig_loss = closure()
-        loss, g = float(orig_loss), self._flat_grad()
+        orig_loss, loss, g = self._start(closure)
         evals = 1
-        state["func_evals"] += 1
         if "H" not in state:
             self._reset_H()
             # SciPy's guess of the previous loss: makes the first trial step 1.01/‖∇f‖.
@@ -466,23 +458,15 @@ class BFGS(_ClosureOptimizer):
         return orig_loss
 
     def _reset_H(self) -> None:
-        self._state["H"] = np.eye(sum(self._sizes), dtype=np.float64)
+        self._state["H"] = np.eye(self._flat.size, dtype=np.float64)
         self._state["H_is_identity"] = True
 
     def _update_H(self, s: np.ndarray, y: np.ndarray) -> str | None:
         """The BFGS update of H from the pair (s, y); a message when the pair is skipped."""
-        s, y = s.astype(np.float64), y.astype(np.float64)
-        ys = float(y @ s)
-        if not ys > np.finfo(np.float64).eps * _norm(y) * _norm(s):
+        if not rules.bfgs_update(self._state["H"], s, y):
+            ys = float(y.astype(np.float64) @ s.astype(np.float64))
             return f"skipped the update: curvature yᵀs = {ys:.3g} <= 0 (to rounding)"
-        state = self._state
-        H = state["H"]
-        rho = 1.0 / ys
-        Hy = H @ y
-        # Expanded product form: H + ρ²(yᵀs + yᵀHy)·ssᵀ − ρ(Hy·sᵀ + s·(Hy)ᵀ).
-        state["H"] = H + (rho * rho * (ys + float(y @ Hy))) * np.outer(s, s) - rho * (
-            np.outer(Hy, s) + np.outer(s, Hy))
-        state["H_is_identity"] = False
+        self._state["H_is_identity"] = False
         return None
 
     def _iterate(self, closure: Closure, x: np.ndarray, loss: float,
@@ -495,7 +479,7 @@ class BFGS(_ClosureOptimizer):
         spent = 0
         notes: list[str] = []
         while True:
-            d = -(state["H"] @ g.astype(np.float64)).astype(self._dtype)
+            d = rules.bfgs_direction(state["H"], g.astype(np.float64)).astype(self._dtype)
             gtd = float(g @ d)
             if group["line_search_fn"] is None:
                 new_loss, new_g = fun(x + group["lr"] * d)
@@ -566,26 +550,16 @@ class _NewtonBase(_ClosureOptimizer):
         """H·v by a second backward pass through the differentiable gradient left by the closure."""
         if self._hess_fn is not None:
             return (self._hess_fn(self._get_x()) @ v).astype(self._dtype, copy=False)
-        live, outs = [], []
-        offset = 0
-        for p, n in zip(self._params, self._sizes, strict=True):
-            g = p.grad
-            if g is not None and g.requires_grad:
-                live.append(g)
-                outs.append(Tensor._wrap(np.ascontiguousarray(
-                    v[offset:offset + n].reshape(p.shape).astype(g.dtype, copy=False))))
-            offset += n
-        if not live:
+        grads = [p.grad for p in self._params]
+        if all(g is None or not g.requires_grad for g in grads):
             raise ValueError(
                 f"{type(self).__name__} needs second derivatives, but the gradients carry no "
                 "graph: the closure must call loss.backward() on a loss computed from the "
                 "parameters (not detached, not under no_grad)")
-        with enable_grad():
-            hv = autograd.grad(live, self._params, grad_outputs=outs, retain_graph=True,
-                               allow_unused=True)
-        return np.concatenate([
-            np.zeros(n, self._dtype) if h is None else h._data.ravel()
-            for h, n in zip(hv, self._sizes, strict=True)]).astype(self._dtype, copy=False)
+        vectors = [Tensor._wrap(np.ascontiguousarray(piece.astype(p.dtype, copy=False)))
+                   for piece, p in zip(self._flat.split(v), self._params, strict=True)]
+        hv = gradient_hvp(grads, self._params, vectors)
+        return self._flat.join([None if h is None else h._data for h in hv])
 
     def _warn_once(self, message: str) -> None:
         if not self._state.get("warned"):
@@ -608,14 +582,8 @@ class _NewtonBase(_ClosureOptimizer):
         tolerance_change = group["tolerance_change"]
         line_search_fn = group["line_search_fn"]
         state = self._state
-        state.setdefault("func_evals", 0)
-        state.setdefault("n_iter", 0)
-
-        with enable_grad():
-            orig_loss = closure()
-        loss, g = float(orig_loss), self._flat_grad()
+        orig_loss, loss, g = self._start(closure)
         current_evals = 1
-        state["func_evals"] += 1
         fun = self._fun(closure)
         self._stop(1, MAXITER)
         for _ in range(max_iter):
@@ -722,7 +690,7 @@ class Newton(_NewtonBase):
         if self._hess_fn is not None:
             H = np.asarray(self._hess_fn(self._get_x()), dtype=self._dtype)
         else:
-            n = sum(self._sizes)
+            n = self._flat.size
             eye = np.eye(n, dtype=self._dtype)
             H = np.stack([self._hvp(eye[i]) for i in range(n)])
         return (H + H.T) / 2
@@ -730,23 +698,22 @@ class Newton(_NewtonBase):
     def _direction(self, g: np.ndarray) -> tuple[np.ndarray | None, float | None, str | None]:
         group = self.param_groups[0]
         self._count_hessian()
-        lam, Q = np.linalg.eigh(self.hessian().astype(np.float64))
+        lam, Q = rules.hessian_eigen(self.hessian())
         lam_min = float(lam[0])
-        delta = math.sqrt(np.finfo(np.float64).eps) * max(1.0, float(np.abs(lam).max()))
+        damping = group["damping"]
+        shift, delta_array = rules.levenberg_marquardt_shift(lam, damping)
+        mu, delta = float(shift), float(delta_array)
         # A zero gradient is a minimizer only without negative curvature; at a saddle, go on.
         if np.abs(g).max() <= group["tolerance_grad"] and lam_min >= -delta:
             return None, None, None
-        damping = group["damping"]
         message = None
-        mu = damping
         if lam_min + damping <= delta:
-            mu = -lam_min + max(abs(lam_min), delta)
             kind = "indefinite" if lam_min < -delta else "singular (or nearly)"
             message = (f"Hessian {kind}: λ_min = {lam_min:.4g}; shifted it by μ·I with "
                        f"μ = {mu:.4g} (Levenberg–Marquardt) so the step descends")
             self._warn_once(message)
         g64 = g.astype(np.float64)
-        d = -(Q @ ((Q.T @ g64) / (lam + mu)))
+        d = rules.newton_direction_from_eigen(lam, Q, g64, mu)
         if lam_min < -delta and float(g64 @ d) > -group["tolerance_change"]:
             q = Q[:, 0]
             d = -q if float(g64 @ q) > 0 else q
@@ -792,29 +759,16 @@ class NewtonCG(_NewtonBase):
         group = self.param_groups[0]
         if np.abs(g).max() <= group["tolerance_grad"]:
             return None, None, None
-        cg_max_iter = group["cg_max_iter"] or g.size
-        g_norm = _norm(g)
-        tol = min(0.5, math.sqrt(g_norm)) * g_norm
-        z = np.zeros_like(g)
-        r = g.copy()
-        p = -r
-        rr = float(r @ r)
-        for j in range(cg_max_iter):
+
+        def hvp(v: np.ndarray) -> np.ndarray:
             self._count_hessian()
-            Hp = self._hvp(p)
-            pHp = float(p @ Hp)
-            if pHp <= 0:
-                message = (f"negative curvature pᵀHp = {pHp:.4g} at CG iteration {j}: "
-                           + ("used the steepest-descent direction −∇f" if j == 0 else
-                              "used the CG iterate before it"))
-                self._warn_once(message)
-                return (-g if j == 0 else z), None, message
-            a = rr / pHp
-            z += a * p
-            r += a * Hp
-            rr_new = float(r @ r)
-            if math.sqrt(rr_new) <= tol:
-                break
-            p = -r + (rr_new / rr) * p
-            rr = rr_new
-        return z, None, None
+            return self._hvp(v)
+
+        d, negative_at, p_hp = rules.newton_cg_direction(hvp, g, group["cg_max_iter"])
+        if negative_at is None:
+            return d, None, None
+        message = (f"negative curvature pᵀHp = {p_hp:.4g} at CG iteration {negative_at}: "
+                   + ("used the steepest-descent direction −∇f" if negative_at == 0 else
+                      "used the CG iterate before it"))
+        self._warn_once(message)
+        return d, None, message
