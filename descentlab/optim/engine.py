@@ -32,6 +32,7 @@ with the same numbers bit for bit.
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
@@ -108,6 +109,27 @@ def _spans(n: int) -> list[tuple[int, int]]:
             for i in range(k) if i * per * CHUNK < n]
 
 
+def _gather_plan(sizes: list[int]) -> list[tuple[int, int, list[tuple[int, int, int]]]]:
+    """Cut the flat gradient buffer into chunks of at most CHUNK elements: for each, its
+    [start, stop) in the buffer and the (parameter, start, stop) slices that fill it."""
+    plan: list[tuple[int, int, list[tuple[int, int, int]]]] = []
+    sources: list[tuple[int, int, int]] = []
+    start = filled = 0
+    for i, n in enumerate(sizes):
+        s = 0
+        while s < n:
+            take = min(n - s, CHUNK - filled)
+            sources.append((i, s, s + take))
+            filled += take
+            s += take
+            if filled == CHUNK:
+                plan.append((start, start + filled, sources))
+                start, filled, sources = start + filled, 0, []
+    if sources:
+        plan.append((start, start + filled, sources))
+    return plan
+
+
 class _Bucket:
     """The parameters of one group and dtype laid out in one buffer, with their flat state."""
 
@@ -120,6 +142,7 @@ class _Bucket:
         self.flat = np.empty(total, dtype)
         # A lone parameter's gradient is used in place; several are gathered into one buffer.
         self.grad = np.empty(total, dtype) if len(params) > 1 else None
+        self.gather_plan = _gather_plan(sizes) if self.grad is not None else []
         self.views = [self._view(self.flat, i, p._data.shape) for i, p in enumerate(params)]
         for p, v in zip(params, self.views):
             np.copyto(v, p._data)
@@ -129,6 +152,27 @@ class _Bucket:
 
     def _view(self, flat: np.ndarray, i: int, shape: tuple) -> np.ndarray:
         return flat[self.offsets[i]:self.offsets[i + 1]].reshape(shape)
+
+    def gather_grad(self) -> bool:
+        """Copy the parameters' gradients into ``self.grad``; True when all are finite.
+
+        The check rides on the copy: each chunk's g·g is taken while the chunk is still in
+        cache, so the gradients are read from memory once (see ``_all_finite`` for why g·g).
+        """
+        grads = [p._grad._data for p in self.params]
+
+        def source(i: int, s: int, e: int) -> np.ndarray:
+            # Whole gradients go in as they are: reshaping and slicing each costs more than
+            # it saves when there are many small ones.
+            return grads[i] if e - s == grads[i].size else grads[i].reshape(-1)[s:e]
+
+        sq = 0.0
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is handled below
+            for start, stop, sources in self.gather_plan:
+                piece = self.grad[start:stop]
+                np.concatenate([source(*src) for src in sources], axis=None, out=piece)
+                sq += float(np.dot(piece, piece))
+        return math.isfinite(sq) or bool(np.isfinite(self.grad).all())
 
     def intact(self) -> bool:
         return all(p._data is v for p, v in zip(self.params, self.views))
@@ -246,11 +290,13 @@ class RuleOptimizer(Optimizer):
 
     def _step_flat(self, gi: int, bucket: _Bucket, hyper: dict[str, Any]) -> None:
         if bucket.grad is None:
+            # A lone parameter's gradient is used in place, so checking it is a pass of its own.
             grad = bucket.params[0]._grad._data.reshape(-1)
+            finite = _all_finite(grad)
         else:
             grad = bucket.grad
-            np.concatenate([p._grad._data for p in bucket.params], axis=None, out=grad)
-        if not _all_finite(grad):
+            finite = bucket.gather_grad()
+        if not finite:
             self._raise_nonfinite(gi, bucket.params)
         state = dict(bucket.arrays)
         state.update({k: float(v[0]) for k, v in bucket.scalars.items()})

@@ -466,3 +466,30 @@ def test_nonfinite_check_catches_nan_but_not_large_finite_gradients(size) -> Non
     with pytest.raises(RuntimeError, match="contains NaN or inf"):
         optim.SGD([w], lr=0.1).step()
     assert np.array_equal(w.detach().numpy(), before)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 3e38])
+def test_gathered_gradients_are_checked_chunk_by_chunk(bad, monkeypatch) -> None:
+    """Several parameters share one gradient buffer, checked while it is gathered: a non-finite
+    entry in any chunk (here the last) stops the step before anything moves; entries whose
+    squares overflow are finite and pass."""
+    from descentlab.optim import engine
+
+    monkeypatch.setattr(engine, "CHUNK", 1000)
+    sizes = [10, 2500, 7, 1200]
+    ws = [dl.zeros(n, requires_grad=True) for n in sizes]
+    opt = optim.Adam(ws, lr=0.1)
+    for w in ws:
+        w.grad = dl.ones(w.shape[0])
+    opt.step()
+    before = [w.detach().numpy().copy() for w in ws]
+    g = np.ones(sizes[-1], dtype=np.float32)
+    g[-2] = bad
+    ws[-1].grad = dl.tensor(g)
+    if np.isfinite(bad):
+        opt.step()
+        assert all(np.isfinite(w.detach().numpy()).all() for w in ws)
+        return
+    with pytest.raises(RuntimeError, match="parameter 3 .* contains NaN or inf"):
+        opt.step()
+    assert all(np.array_equal(w.detach().numpy(), b) for w, b in zip(ws, before))
