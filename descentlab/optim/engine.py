@@ -109,17 +109,21 @@ def _spans(n: int) -> list[tuple[int, int]]:
             for i in range(k) if i * per * CHUNK < n]
 
 
-def _gather_plan(sizes: list[int]) -> list[tuple[int, int, list[tuple[int, int, int]]]]:
+Source = tuple[int, int, int, bool]
+
+
+def _gather_plan(sizes: list[int]) -> list[tuple[int, int, list[Source]]]:
     """Cut the flat gradient buffer into chunks of at most CHUNK elements: for each, its
-    [start, stop) in the buffer and the (parameter, start, stop) slices that fill it."""
-    plan: list[tuple[int, int, list[tuple[int, int, int]]]] = []
-    sources: list[tuple[int, int, int]] = []
+    [start, stop) in the buffer and the (parameter, start, stop, whole parameter?) slices that
+    fill it."""
+    plan: list[tuple[int, int, list[Source]]] = []
+    sources: list[Source] = []
     start = filled = 0
     for i, n in enumerate(sizes):
         s = 0
         while s < n:
             take = min(n - s, CHUNK - filled)
-            sources.append((i, s, s + take))
+            sources.append((i, s, s + take, take == n))
             filled += take
             s += take
             if filled == CHUNK:
@@ -159,18 +163,16 @@ class _Bucket:
         The check rides on the copy: each chunk's g·g is taken while the chunk is still in
         cache, so the gradients are read from memory once (see ``_all_finite`` for why g·g).
         """
-        grads = [p._grad._data for p in self.params]
-
-        def source(i: int, s: int, e: int) -> np.ndarray:
-            # Whole gradients go in as they are: reshaping and slicing each costs more than
-            # it saves when there are many small ones.
-            return grads[i] if e - s == grads[i].size else grads[i].reshape(-1)[s:e]
-
+        params = self.params
         sq = 0.0
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is handled below
             for start, stop, sources in self.gather_plan:
                 piece = self.grad[start:stop]
-                np.concatenate([source(*src) for src in sources], axis=None, out=piece)
+                # Whole gradients go in as they are: reshaping and slicing each would cost
+                # more than it saves when there are many small ones.
+                np.concatenate([params[i]._grad._data if whole
+                                else params[i]._grad._data.reshape(-1)[s:e]
+                                for i, s, e, whole in sources], axis=None, out=piece)
                 sq += float(np.dot(piece, piece))
         return math.isfinite(sq) or bool(np.isfinite(self.grad).all())
 
