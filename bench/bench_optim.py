@@ -18,7 +18,7 @@ from common import median_time, paired_median_times, print_table  # noqa: E402
 import descentlab as dl  # noqa: E402
 from descentlab import optim  # noqa: E402
 from descentlab.optim import _onepass  # noqa: E402
-from descentlab.optim.first_order import PARALLEL_MIN  # noqa: E402
+from descentlab.optim.engine import PARALLEL_MIN  # noqa: E402
 
 CASES = {"one 10M param": [10_000_000], "1000 params x 1000": [1000] * 1000}
 OPTS = {"Adam": dict(lr=1e-3), "SGD momentum": dict(lr=1e-3, momentum=0.9)}

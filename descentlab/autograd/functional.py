@@ -6,7 +6,7 @@ matrices row by row and are meant for small problems (Newton's method, the lab's
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from .grad import grad as _grad
 from .mode import enable_grad
@@ -153,17 +153,38 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         if not isinstance(out, Tensor) or out.numel() != 1:
             raise RuntimeError("hvp: the function must return a single-element Tensor")
         gs = _grad(out.reshape(()), ins, create_graph=True, allow_unused=True)
-        dot = None
-        for g, vv in zip(gs, vs):
-            if g is not None:
-                term = (g * vv).sum()
-                dot = term if dot is None else dot + term
-        if dot is not None and dot.requires_grad:
-            hv = _grad(dot, ins, create_graph=create_graph, allow_unused=True)
-        else:
-            hv = (None,) * len(ins)
+        hv = gradient_hvp(gs, ins, vs, create_graph=create_graph)
     res = _grads_or_zeros(hv, ins, create_graph)
     return (out.detach() if not create_graph else out), (res[0] if single_in else res)
+
+
+def gradient_hvp(gradients: Sequence[Tensor | None], inputs: Sequence[Tensor],
+                 vectors: Sequence[Tensor], create_graph: bool = False) -> tuple:
+    """H·v from a gradient that was built with its graph: one more backward pass.
+
+        H·v = ∇ₓ(∇f(x)·v), the vector-Jacobian product of g = ∇f with cotangent v
+
+    This is the Hessian-vector product every second-order method uses (``hvp`` above, Newton and
+    Newton-CG in ``optim``, the lab's curvature probes); the graph of ``gradients`` is kept, so
+    the same gradient serves many vectors.
+
+    Args:
+        gradients: ∇f per input, from ``grad(..., create_graph=True)`` or ``backward`` under
+            ``backward_creates_graph``; None or graph-less entries count as constant (H row 0).
+        inputs: the tensors x the Hessian is taken with respect to.
+        vectors: v, one tensor per input, shaped like it.
+        create_graph: record this pass too (for third derivatives).
+
+    Returns:
+        H·v per input (None where it is zero: the input does not reach any gradient's graph).
+    """
+    live = [(g, v) for g, v in zip(gradients, vectors, strict=True)
+            if g is not None and g.requires_grad]
+    if not live:
+        return (None,) * len(inputs)
+    with enable_grad():
+        return tuple(_grad([g for g, _ in live], tuple(inputs), [v for _, v in live],
+                           create_graph=create_graph, retain_graph=True, allow_unused=True))
 
 
 def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,

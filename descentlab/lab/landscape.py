@@ -25,9 +25,11 @@ import numpy as np
 
 from ..autograd import creation as _c
 from ..autograd.function import enable_grad, no_grad
+from ..autograd.functional import gradient_hvp
 from ..autograd.grad import grad as _grad
 from ..autograd.tensor import Tensor
 from ..nn import Module
+from ..optim.flat import FlatParameters
 
 __all__ = [
     "EigenResult", "Interpolation", "Surface", "TraceResult", "batch_closure", "filter_normalize",
@@ -54,25 +56,22 @@ def _params(model: Module) -> list[Tensor]:
     return params
 
 
+def _flat(model: Module) -> FlatParameters:
+    return FlatParameters(_params(model), np.float64)
+
+
 def get_flat_parameters(model: Module) -> np.ndarray:
     """θ: every trainable parameter, flattened and concatenated (a copy, float64)."""
-    return np.concatenate([p._data.ravel() for p in _params(model)]).astype(np.float64)
+    return _flat(model).get()
 
 
 def set_flat_parameters(model: Module, theta: np.ndarray) -> None:
     """Write the flat vector θ (layout of ``get_flat_parameters``) into the model, in place."""
-    params = _params(model)
-    total = sum(p.numel() for p in params)
-    theta = np.asarray(theta)
-    if theta.shape != (total,):
-        raise ValueError(f"theta has shape {theta.shape} but the model has {total} trainable "
-                         f"values; pass get_flat_parameters(model)-shaped vectors")
-    offset = 0
-    for p in params:
-        n = p.numel()
-        np.copyto(p._data, theta[offset:offset + n].reshape(p.shape), casting="unsafe")
-        p._bump_version()
-        offset += n
+    flat = _flat(model)
+    if np.shape(theta) != (flat.size,):
+        raise ValueError(f"theta has shape {np.shape(theta)} but the model has {flat.size} "
+                         f"trainable values; pass get_flat_parameters(model)-shaped vectors")
+    flat.set(theta)
 
 
 @contextmanager
@@ -232,8 +231,8 @@ def hvp_operator(model: Module, closure: Closure) -> Callable[[np.ndarray], np.n
 
     The operator holds the graph of g; build a new one after the parameters change.
     """
-    params = _params(model)
-    shapes, sizes = [p.shape for p in params], [p.numel() for p in params]
+    flat = _flat(model)
+    params = flat.params
     with enable_grad():
         loss = closure()
         grads = _grad(loss, params, create_graph=True, allow_unused=True)
@@ -242,18 +241,11 @@ def hvp_operator(model: Module, closure: Closure) -> Callable[[np.ndarray], np.n
 
     def hvp(v: np.ndarray) -> np.ndarray:
         v = np.asarray(v, np.float64)
-        if v.shape != (sum(sizes),):
-            raise ValueError(f"v has shape {v.shape}; expected ({sum(sizes)},)")
-        pieces = np.split(v, np.cumsum(sizes)[:-1])
-        with enable_grad():
-            dot = None
-            for g, piece, shape, p in zip(grads, pieces, shapes, params):
-                if g is not None and g.requires_grad:
-                    term = (g * _c.tensor(piece.reshape(shape), dtype=p.dtype)).sum()
-                    dot = term if dot is None else dot + term
-            hv = _grad(dot, params, retain_graph=True, allow_unused=True)
-        return np.concatenate([np.zeros(n) if h is None else h._data.ravel().astype(np.float64)
-                               for h, n in zip(hv, sizes)])
+        if v.shape != (flat.size,):
+            raise ValueError(f"v has shape {v.shape}; expected ({flat.size},)")
+        vectors = [_c.tensor(piece, dtype=p.dtype) for piece, p in zip(flat.split(v), params)]
+        hv = gradient_hvp(grads, params, vectors)
+        return flat.join([None if h is None else h._data for h in hv])
 
     return hvp
 

@@ -5,10 +5,12 @@ sum gives all K gradients (a (K, d) array G), and the first-order update rules o
 ``descentlab.optim.rules`` (pure functions on arrays of any shape) then move every start in one
 call: the lab runs exactly the math of ``descentlab.optim``'s classes, never a copy of it.
 
-Second-order methods are batched here as plain linear algebra on (K, d, d) stacks:
+Second-order methods run ``descentlab.optim.second_order_rules`` (the math of optim's Newton and
+BFGS classes) on (K, d, d) stacks:
 
-    Newton:  x ← x − lr·(H + μI)⁻¹∇f        H from d Hessian-row passes (one per coordinate)
-    BFGS:    x ← x + t·p, p = −Hinv·∇f,      t by Armijo backtracking (halving from lr)
+    Newton:  x ← x − lr·(H + μI)⁻¹∇f        H from d Hessian-row passes (one per coordinate);
+                                           pure Newton: no shift where H + μI is indefinite
+    BFGS:    x ← x + t·p, p = −Hinv·∇f,      t by batched Armijo backtracking (halving from lr)
              Hinv ← (I − ρsyᵀ)·Hinv·(I − ρysᵀ) + ρssᵀ,  ρ = 1/yᵀs   (skipped when yᵀs ≤ 0)
 
 Every start ends with a status: "converged" (‖∇f‖ < gtol from some step to the end), "diverged"
@@ -23,6 +25,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..optim import second_order_rules
+from ..optim.line_search import armijo_batched
 from .functions import Landscape
 
 __all__ = ["Trajectories", "run_trajectories", "OPTIMIZERS", "batched_hessian",
@@ -85,16 +89,12 @@ def batched_hessian(function: Landscape, x: np.ndarray) -> np.ndarray:
 
 
 def newton_direction(hessian: np.ndarray, grad: np.ndarray, damping: float = 0.0) -> np.ndarray:
-    """(H + μI)⁻¹∇f for a (K, d, d) stack; singular rows fall back to the pseudo-inverse.
+    """(H + μI)⁻¹∇f for a (K, d, d) stack: minus optim's ``second_order_rules.newton_direction``.
 
-    The pseudo-inverse keeps Newton defined at degenerate points (the monkey saddle's H = 0)
-    instead of stopping the whole batch on one singular matrix.
+    Singular directions are dropped (the pseudo-inverse), which keeps Newton defined at
+    degenerate points (the monkey saddle's H = 0).
     """
-    h = hessian + damping * np.eye(hessian.shape[-1]) if damping else hessian
-    try:
-        return np.linalg.solve(h, grad[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        return (np.linalg.pinv(h) @ grad[..., None])[..., 0]
+    return -second_order_rules.newton_direction(hessian, grad, damping)
 
 
 # ------------------------------------------------------------------ first-order rule bindings
@@ -261,7 +261,7 @@ def _newton(function: Landscape, hyper: dict[str, Any]) -> Callable[..., Any]:
         raise ValueError(f"newton takes lr and damping, not {', '.join(sorted(unknown))}")
 
     def step(x: np.ndarray, f: np.ndarray, g: np.ndarray, vg: Callable) -> tuple:
-        x = x - lr * newton_direction(batched_hessian(function, x), g, damping)
+        x = x + lr * second_order_rules.newton_direction(batched_hessian(function, x), g, damping)
         return (x, *vg(x))
 
     return step
@@ -281,7 +281,7 @@ def _bfgs(function: Landscape, hyper: dict[str, Any]) -> Callable[..., Any]:
         if "hinv" not in state:
             state["hinv"] = np.broadcast_to(np.eye(d), (k, d, d)).copy()
         hinv = state["hinv"]
-        p = -(hinv @ g[..., None])[..., 0]
+        p = second_order_rules.bfgs_direction(hinv, g)
         slope = (g * p).sum(-1)
         # Not a descent direction (Hinv lost positive-definiteness to rounding): restart from −∇f.
         reset = ~(slope < 0)
@@ -289,26 +289,9 @@ def _bfgs(function: Landscape, hyper: dict[str, Any]) -> Callable[..., Any]:
             hinv[reset] = np.eye(d)
             p[reset] = -g[reset]
             slope[reset] = -(g[reset] ** 2).sum(-1)
-        t = np.full(k, lr)
-        x_new = x + t[:, None] * p
-        f_new, g_new = vg(x_new)
-        for _ in range(max_halvings):
-            # Armijo per start; only the failing starts halve, the rest keep their accepted step.
-            fail = ~(f_new <= f + c1 * t * slope)
-            if not fail.any():
-                break
-            t[fail] *= 0.5
-            x_new[fail] = x[fail] + t[fail, None] * p[fail]
-            f_new[fail], g_new[fail] = vg(x_new[fail])
-        s, y = x_new - x, g_new - g
-        sy = (s * y).sum(-1)
-        ok = sy > 1e-12
-        if ok.any():
-            rho = 1.0 / sy[ok]
-            eye = np.eye(d)
-            left = eye - rho[:, None, None] * s[ok, :, None] * y[ok, None, :]
-            hinv[ok] = left @ hinv[ok] @ left.transpose(0, 2, 1) + (
-                rho[:, None, None] * s[ok, :, None] * s[ok, None, :])
+        _, x_new, f_new, g_new = armijo_batched(vg, x, f, slope, p, lr, c1=c1,
+                                                max_halvings=max_halvings)
+        second_order_rules.bfgs_update(hinv, x_new - x, g_new - g)
         return x_new, f_new, g_new
 
     return step

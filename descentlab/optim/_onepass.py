@@ -6,14 +6,14 @@ memory traffic is the whole cost. Here the same arithmetic, in the same order an
 as one loop per element: every array is read once and written once. The results are equal to the
 NumPy rule's bit for bit (no fused multiply-add, no reassociation); tests check that.
 
-This is the one deliberate exception to "one update rule, one place" (DESIGN.md): ``rules.py``
-stays the definition of each method, and a kernel here is an optimization of it that the tests
-pin to the rule bit for bit, for every option, in float32 and float64. A change to ``rules.sgd``
-or ``rules.adam`` must be mirrored here, or those tests fail.
+This is the execution engine's documented fast path (see ``engine``), not a second definition:
+``rules.py`` stays the definition of each method, and a kernel here is an optimization of it that
+the tests pin to the rule bit for bit, for every option, in float32 and float64. A change to
+``rules.sgd`` or ``rules.adam`` must be mirrored here, or those tests fail.
 
 These kernels are compiled by numba (``pip install "descentlab[fast]"``). Without numba, or with
 ``DESCENTLAB_ONEPASS=0`` in the environment, ``kernel(name)`` returns None and the optimizers use
-the NumPy rules. They are only used for parameters of at least ``first_order.PARALLEL_MIN``
+the NumPy rules. They are only used for parameters of at least ``engine.PARALLEL_MIN``
 elements, so small problems never pay the one-off compile.
 """
 

@@ -27,7 +27,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["LineSearchResult", "armijo", "strong_wolfe", "cubic_interpolate", "directional"]
+__all__ = ["LineSearchResult", "armijo", "armijo_batched", "strong_wolfe", "cubic_interpolate",
+           "directional"]
 
 #: φ(α) -> (φ(α), φ'(α)) or (φ(α), φ'(α), payload); the payload (typically ∇f(x+αd)) of the
 #: accepted point is handed back in ``LineSearchResult.g`` so that nobody evaluates f twice.
@@ -236,3 +237,35 @@ def strong_wolfe(phi: Phi, phi0: float, dphi0: float, step: float = 1.0, *, c1: 
 
     t, f, slope, g = bracket[low]
     return LineSearchResult(t, f, slope, g, n_evals, done)
+
+
+def armijo_batched(fun: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], x: np.ndarray,
+                   f: np.ndarray, slope: np.ndarray, direction: np.ndarray, step: float = 1.0,
+                   *, c1: float = 1e-4, max_halvings: int = 30
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Armijo backtracking for K points at once, each row halving its own step.
+
+        tₖ ← step;  while f(xₖ + tₖ·dₖ) > f(xₖ) + c1·tₖ·∇f(xₖ)·dₖ:  tₖ ← tₖ/2   (at most
+        ``max_halvings`` times; a row still failing then keeps its last trial step)
+
+    Only the rows still failing are evaluated again, so a batch costs what its slowest row costs.
+
+    Args:
+        fun: (K', n) points -> (f (K',), ∇f (K', n)), on any subset of rows.
+        x: (K, n) points.  f: (K,) f(x).  slope: (K,) ∇f(x)·d, negative.
+        direction: (K, n) descent directions d.  step: the first trial step.
+
+    Returns:
+        (t, x + t·d, f there, ∇f there), each row at its accepted t.
+    """
+    t = np.full(x.shape[0], float(step))
+    x_new = x + t[:, None] * direction
+    f_new, g_new = fun(x_new)
+    for _ in range(max_halvings):
+        fail = ~(f_new <= f + c1 * t * slope)
+        if not fail.any():
+            break
+        t[fail] *= 0.5
+        x_new[fail] = x[fail] + t[fail, None] * direction[fail]
+        f_new[fail], g_new[fail] = fun(x_new[fail])
+    return t, x_new, f_new, g_new

@@ -151,7 +151,7 @@ def test_mixed_dtypes_flat_equals_per_tensor() -> None:
 
 
 def test_large_parameter_is_chunked_identically() -> None:
-    from descentlab.optim.first_order import CHUNK
+    from descentlab.optim.engine import CHUNK
 
     g = np.random.default_rng(1).standard_normal(3 * CHUNK + 17)
 
@@ -185,7 +185,7 @@ def test_one_pass_kernel_equals_numpy_rule(name: str, kw: dict, dtype, monkeypat
     give the NumPy rule's numbers bit for bit, on the first step and later ones."""
     pytest.importorskip("numba")
     from descentlab.optim import _onepass
-    from descentlab.optim.first_order import PARALLEL_MIN
+    from descentlab.optim.engine import PARALLEL_MIN
 
     rng = np.random.default_rng(3)
     n = PARALLEL_MIN + 1001
@@ -215,7 +215,7 @@ def test_one_pass_kernel_equals_numpy_rule(name: str, kw: dict, dtype, monkeypat
 
 def test_a_broken_one_pass_kernel_falls_back_to_numpy_with_a_warning(monkeypatch) -> None:
     from descentlab.optim import _onepass
-    from descentlab.optim.first_order import PARALLEL_MIN
+    from descentlab.optim.engine import PARALLEL_MIN
 
     def broken(*args):
         raise RuntimeError("LLVM said no")
@@ -398,7 +398,7 @@ def test_nan_gradient_names_the_parameter(flat: bool) -> None:
 def test_nonfinite_gradient_of_a_large_parameter_updates_nothing(bad, onepass,
                                                                   monkeypatch) -> None:
     from descentlab.optim import _onepass
-    from descentlab.optim.first_order import PARALLEL_MIN
+    from descentlab.optim.engine import PARALLEL_MIN
 
     if onepass:
         pytest.importorskip("numba")
@@ -431,12 +431,12 @@ def test_zero_grad() -> None:
 ])
 def test_parallel_spans_equal_the_per_tensor_path(make, monkeypatch) -> None:
     """Large parameters are updated in one span per thread; the numbers must not change."""
-    from descentlab.optim import first_order
+    from descentlab.optim import engine
 
-    monkeypatch.setattr(first_order, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(first_order, "CHUNK", 1000)
-    monkeypatch.setattr(first_order, "_workers", lambda: 3)
-    monkeypatch.setattr(first_order, "_POOL", None)
+    monkeypatch.setattr(engine, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(engine, "CHUNK", 1000)
+    monkeypatch.setattr(engine, "_workers", lambda: 3)
+    monkeypatch.setattr(engine, "_POOL", None)
     g = np.random.default_rng(2).standard_normal(7 * 1000 + 13).astype(np.float32)
 
     def run(flat: bool) -> np.ndarray:
@@ -466,3 +466,30 @@ def test_nonfinite_check_catches_nan_but_not_large_finite_gradients(size) -> Non
     with pytest.raises(RuntimeError, match="contains NaN or inf"):
         optim.SGD([w], lr=0.1).step()
     assert np.array_equal(w.detach().numpy(), before)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 3e38])
+def test_gathered_gradients_are_checked_chunk_by_chunk(bad, monkeypatch) -> None:
+    """Several parameters share one gradient buffer, checked while it is gathered: a non-finite
+    entry in any chunk (here the last) stops the step before anything moves; entries whose
+    squares overflow are finite and pass."""
+    from descentlab.optim import engine
+
+    monkeypatch.setattr(engine, "CHUNK", 1000)
+    sizes = [10, 2500, 7, 1200]
+    ws = [dl.zeros(n, requires_grad=True) for n in sizes]
+    opt = optim.Adam(ws, lr=0.1)
+    for w in ws:
+        w.grad = dl.ones(w.shape[0])
+    opt.step()
+    before = [w.detach().numpy().copy() for w in ws]
+    g = np.ones(sizes[-1], dtype=np.float32)
+    g[-2] = bad
+    ws[-1].grad = dl.tensor(g)
+    if np.isfinite(bad):
+        opt.step()
+        assert all(np.isfinite(w.detach().numpy()).all() for w in ws)
+        return
+    with pytest.raises(RuntimeError, match="parameter 3 .* contains NaN or inf"):
+        opt.step()
+    assert all(np.array_equal(w.detach().numpy(), b) for w, b in zip(ws, before))
