@@ -1,6 +1,6 @@
 """Run every side-by-side benchmark and print one table per area (ratios = descentlab / torch).
 
-Usage: python bench/run.py [--quick] [--json FILE] [--only engine,train,optim,lab,scaling]
+Usage: python bench/run.py [--quick] [--json FILE] [--only engine,train,optim,lab,rnn,scaling]
                            [--plot FILE]
 """
 
@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from common import print_table  # noqa: E402
 
 AREAS = {"engine": "bench_engine", "train": "bench_train", "optim": "bench_optim",
-         "lab": "bench_lab", "scaling": "bench_scaling"}
+         "lab": "bench_lab", "rnn": "bench_rnn", "scaling": "bench_scaling"}
 
 
 def main(argv: list[str] | None = None) -> int:

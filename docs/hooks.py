@@ -39,6 +39,7 @@ REFERENCE_MODULES = (
     "descentlab.optim.lr_scheduler",
     "descentlab.optim.line_search",
     "descentlab.optim.rules",
+    "descentlab.optim.second_order_rules",
     "descentlab.data",
     "descentlab.data.playground",
     "descentlab.data.userdata",
