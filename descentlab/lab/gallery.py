@@ -497,7 +497,7 @@ def lesson_sequence_gradients() -> LessonResult:
     """Gradients through time: tanh RNN vanishing/exploding, LSTM gating, clipping."""
     from .sequence import lesson
 
-    return lesson()
+    return LessonResult(*lesson())
 
 
 def lesson_epoch_iteration() -> LessonResult:

@@ -11,10 +11,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .loop import Trainer
+from typing import Any
 
 __all__ = ["Callback", "EarlyStopping", "LRSchedulerCallback", "ModelCheckpoint"]
 
@@ -29,19 +26,19 @@ class Callback:
 
     order: int = 0
 
-    def on_train_begin(self, trainer: "Trainer") -> None:
+    def on_train_begin(self, trainer: Any) -> None:
         """Before the first epoch of this ``fit`` call (also after a resume)."""
 
-    def on_epoch_begin(self, trainer: "Trainer", epoch: int) -> None:
+    def on_epoch_begin(self, trainer: Any, epoch: int) -> None:
         """Before epoch ``epoch`` (1-based) runs its first batch."""
 
-    def on_batch_end(self, trainer: "Trainer", step: int, loss: float) -> None:
+    def on_batch_end(self, trainer: Any, step: int, loss: float) -> None:
         """After optimizer step ``step`` (1-based, counted over the whole run)."""
 
-    def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
         """After epoch ``epoch`` and its validation; ``logs`` is the epoch's history record."""
 
-    def on_train_end(self, trainer: "Trainer") -> None:
+    def on_train_end(self, trainer: Any) -> None:
         """After the last epoch, or after a stop requested by a callback."""
 
     def state_dict(self) -> dict[str, Any]:
@@ -92,7 +89,7 @@ class EarlyStopping(Callback):
         self.wait = 0
         self.stopped_epoch: int | None = None
 
-    def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
         value = _monitored(logs, self.monitor, "EarlyStopping")
         if _improved(self.mode, value, self.best, self.min_delta):
             self.best, self.wait = value, 0
@@ -129,7 +126,7 @@ class LRSchedulerCallback(Callback):
 
         return isinstance(self.scheduler, ReduceLROnPlateau)
 
-    def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
         if self._wants_metric():
             monitor = self.monitor or ("val_loss" if "val_loss" in logs else "loss")
             self.scheduler.step(_monitored(logs, monitor, "ReduceLROnPlateau"))
@@ -173,7 +170,7 @@ class ModelCheckpoint(Callback):
     def best_directory(self) -> Path:
         return self.directory.with_name(self.directory.name + "-best")
 
-    def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
         if self.monitor is not None:
             value = _monitored(logs, self.monitor, "ModelCheckpoint")
             if _improved(self.mode, value, self.best, 0.0):
