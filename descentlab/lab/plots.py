@@ -363,6 +363,15 @@ def surface_3d(function: Any, *, domain: Any = None, resolution: int = 80,
     return fig
 
 
+def _curve_xy(value: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A curve given as ``y`` (x = 0, 1, …) or as an ``(x, y)`` pair, as float arrays."""
+    if isinstance(value, tuple) and len(value) == 2:
+        x, y = (np.asarray(v, dtype=np.float64).ravel() for v in value)
+        return x, y
+    y = np.asarray(value, dtype=np.float64).ravel()
+    return np.arange(y.size, dtype=np.float64), y
+
+
 def loss_curves(curves: Mapping[str, Any], *, log: bool = True, xlabel: str = "step",
                 ylabel: str = "loss", title: str = "Loss curves",
                 vlines: Sequence[float] | None = None, vline_label: str | None = None,
@@ -373,11 +382,7 @@ def loss_curves(curves: Mapping[str, Any], *, log: bool = True, xlabel: str = "s
     fig = new_figure(figsize, dpi)
     ax = fig.add_subplot()
     for label, value in curves.items():
-        if isinstance(value, tuple) and len(value) == 2:
-            x, y = (np.asarray(v, dtype=np.float64).ravel() for v in value)
-        else:
-            y = np.asarray(value, dtype=np.float64).ravel()
-            x = np.arange(y.size, dtype=np.float64)
+        x, y = _curve_xy(value)
         ok = np.isfinite(y) & np.isfinite(x)
         if log:
             ok &= y > 0
@@ -647,11 +652,7 @@ def panel_curves(panels: Mapping[str, Mapping[str, Any]], *, log: bool = True,
     axes = np.atleast_1d(fig.subplots(1, n, sharey=True, squeeze=False)).ravel()
     for ax, (name, curves) in zip(axes, panels.items()):
         for label, value in curves.items():
-            if isinstance(value, tuple) and len(value) == 2:
-                x, y = (np.asarray(v, dtype=np.float64).ravel() for v in value)
-            else:
-                y = np.asarray(value, dtype=np.float64).ravel()
-                x = np.arange(y.size, dtype=np.float64)
+            x, y = _curve_xy(value)
             ok = np.isfinite(y) & ((y > 0) if log else True)
             ax.plot(x[ok], y[ok], color=color_for(label), lw=1.5, label=str(label))
         if log:

@@ -493,13 +493,18 @@ def layer_norm(
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Inverted dropout: y = x·m / (1 − p), m ~ Bernoulli(1 − p) from the global generator, so
     E[y] = x and evaluation needs no rescaling. Identity when not ``training`` or p = 0."""
+    return _masked_dropout(input, p, training, tuple(input.shape))
+
+
+def _masked_dropout(input: Tensor, p: float, training: bool, mask_shape: tuple) -> Tensor:
+    """x·m / (1 − p) with m ~ Bernoulli(1 − p) of ``mask_shape`` (broadcast over ``input``)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return input * 0.0
-    keep = _dt.rng(None).random(input.shape) >= p
+    keep = _dt.rng(None).random(mask_shape) >= p
     noise = keep.astype(input.dtype) / np.asarray(1.0 - p, dtype=input.dtype)
     return input * Tensor._wrap(noise)
 
@@ -507,16 +512,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 def _feature_dropout(input: Tensor, p: float, training: bool) -> Tensor:
     """Channel dropout: one Bernoulli(1 − p) draw per (sample, channel), i.e. a mask of shape
     (N, C, 1, …, 1) broadcast over the rest, scaled by 1/(1 − p) (torch's feature_dropout)."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return input * 0.0
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    keep = _dt.rng(None).random(shape) >= p
-    noise = keep.astype(input.dtype) / np.asarray(1.0 - p, dtype=input.dtype)
-    return input * Tensor._wrap(noise)
+    return _masked_dropout(input, p, training, shape)
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
