@@ -34,13 +34,11 @@ def _seconds(fn) -> float:
     return time.perf_counter() - t0
 
 
-def _torch_adam(starts: np.ndarray, steps: int) -> float:
+def torch_adam_loop(starts: np.ndarray, steps: int):
+    """A callable running torch.optim.Adam for ``steps`` steps on Rosenbrock over a (K, 2) tensor
+    of ``starts`` (the reference for the lab's batched runs)."""
     import torch
 
-    # NumPy's element-wise ops run on one core; torch's OpenMP pool on a busy 2-core machine can
-    # spin-wait itself 40x slower, so compare against one thread (its best case here).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     x = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.Adam([x], lr=LR)
 
@@ -51,8 +49,18 @@ def _torch_adam(starts: np.ndarray, steps: int) -> float:
             ((1 - a) ** 2 + 100 * (b - a * a) ** 2).sum().backward()
             opt.step()
 
+    return loop
+
+
+def _torch_adam(starts: np.ndarray, steps: int) -> float:
+    import torch
+
+    # NumPy's element-wise ops run on one core; torch's OpenMP pool on a busy 2-core machine can
+    # spin-wait itself 40x slower, so compare against one thread (its best case here).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     try:
-        return _seconds(loop)
+        return _seconds(torch_adam_loop(starts, steps))
     finally:
         torch.set_num_threads(threads)
 

@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_lab import LR, _starts  # noqa: E402
+from bench_lab import LR, _starts, torch_adam_loop  # noqa: E402
 from bench_train import _mlp, _pair_of_steps  # noqa: E402
 from common import paired_median_times, print_table  # noqa: E402
 
@@ -44,15 +44,7 @@ def _lab_times(k: int, steps: int) -> tuple[float, float]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as bench_lab: NumPy's element-wise ops use one core
     try:
-        x = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
-        opt = torch.optim.Adam([x], lr=LR)
-
-        def theirs() -> None:
-            for _ in range(steps):
-                opt.zero_grad()
-                a, b = x[:, 0], x[:, 1]
-                ((1 - a) ** 2 + 100 * (b - a * a) ** 2).sum().backward()
-                opt.step()
+        theirs = torch_adam_loop(starts, steps)
 
         def ours() -> None:
             run_trajectories(f, starts, "adam", steps, lr=LR, record_every=steps)
