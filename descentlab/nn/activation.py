@@ -7,6 +7,7 @@ from ..autograd.tensor import Tensor
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
+from .tensor_call import TensorCall
 
 __all__ = [
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "Softplus", "Softmax",
@@ -14,46 +15,34 @@ __all__ = [
 ]
 
 
-class Sigmoid(Module):
+class Sigmoid(TensorCall):
     """σ(x) = 1 / (1 + e^(−x))."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return input.sigmoid()
+    method = "sigmoid"
 
 
-class Tanh(Module):
+class Tanh(TensorCall):
     """tanh(x)."""
 
-    def forward(self, input: Tensor) -> Tensor:
-        return input.tanh()
+    method = "tanh"
 
 
-class ReLU(Module):
+class ReLU(TensorCall):
     """max(0, x). ``inplace`` is accepted for torch compatibility; the result is a new tensor."""
 
+    method = "relu"
+
     def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return input.relu()
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
+        super().__init__(inplace=inplace)
 
 
-class LeakyReLU(Module):
+class LeakyReLU(TensorCall):
     """x if x ≥ 0 else negative_slope·x."""
 
+    method, settings = "leaky_relu", ("negative_slope",)
+
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
-        super().__init__()
-        self.negative_slope, self.inplace = negative_slope, inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return input.leaky_relu(self.negative_slope)
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+        super().__init__(negative_slope=negative_slope, inplace=inplace)
 
 
 class PReLU(Module):
@@ -74,48 +63,33 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class ELU(Module):
+class ELU(TensorCall):
     """x if x > 0 else α·(e^x − 1)."""
 
+    method, settings = "elu", ("alpha",)
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha, self.inplace = alpha, inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return input.elu(self.alpha)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+        super().__init__(alpha=alpha, inplace=inplace)
 
 
-class GELU(Module):
+class GELU(TensorCall):
     """x·Φ(x); ``approximate='tanh'`` uses ½x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
 
+    method, settings = "gelu", ("approximate",)
+
     def __init__(self, approximate: str = "none") -> None:
-        super().__init__()
         if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
-        self.approximate = approximate
-
-    def forward(self, input: Tensor) -> Tensor:
-        return input.gelu(approximate=self.approximate)
-
-    def extra_repr(self) -> str:
-        return f"approximate={self.approximate!r}"
+        super().__init__(approximate=approximate)
 
 
-class Softplus(Module):
+class Softplus(TensorCall):
     """(1/β)·log(1 + e^(βx)), linear (x) where βx > threshold."""
 
+    method, settings = "softplus", ("beta", "threshold")
+
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
-        super().__init__()
-        self.beta, self.threshold = beta, threshold
-
-    def forward(self, input: Tensor) -> Tensor:
-        return input.softplus(self.beta, self.threshold)
-
-    def extra_repr(self) -> str:
-        return f"beta={self.beta}, threshold={self.threshold}"
+        super().__init__(beta=beta, threshold=threshold)
 
 
 class _AlongDim(Module):

@@ -11,6 +11,7 @@ from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .tensor_call import TensorCall
 
 __all__ = ["Linear", "Identity", "Flatten", "Unflatten"]
 
@@ -75,29 +76,19 @@ class Identity(Module):
         return input
 
 
-class Flatten(Module):
+class Flatten(TensorCall):
     """Flatten dims ``start_dim..end_dim`` into one: (N, C, H, W) → (N, C·H·W) by default."""
 
+    method, settings = "flatten", ("start_dim", "end_dim")
+
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
-        super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
-
-    def forward(self, input: Tensor) -> Tensor:
-        return input.flatten(self.start_dim, self.end_dim)
-
-    def extra_repr(self) -> str:
-        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+        super().__init__(start_dim=start_dim, end_dim=end_dim)
 
 
-class Unflatten(Module):
+class Unflatten(TensorCall):
     """Split dim ``dim`` into ``unflattened_size``: the inverse of Flatten."""
 
+    method, settings = "unflatten", ("dim", "unflattened_size")
+
     def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
-        super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
-
-    def forward(self, input: Tensor) -> Tensor:
-        return input.unflatten(self.dim, self.unflattened_size)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+        super().__init__(dim=dim, unflattened_size=tuple(unflattened_size))
