@@ -482,7 +482,7 @@ function exportCsv() {
 
 // ---------------------------------------------------------------- wiring
 async function init() {
-  state.meta = await api("/api/meta");
+  [state.meta] = await Promise.all([api("/api/meta"), i18nReady]);
   option($("function"), state.meta.functions.map((f) => f.name));
   option($("dataset"), Object.keys(state.meta.datasets));
   option($("activation"), state.meta.activations); option($("init"), state.meta.inits);
