@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -26,11 +25,15 @@ from .checkpoint import (
     load_optimizer_state,
     save_checkpoint,
 )
+from .closure_state import needs_closure, pack_closure_state, unpack_closure_state
 from .metrics import History, correct_count
+from .progress import VERBOSE_MODES, ProgressReporter
+
+# Still importable from the loop, where they used to live (the train shell imports format_record).
+from .progress import format_record as format_record
+from .progress import resolve_verbose as resolve_verbose
 
 __all__ = ["DivergenceError", "Trainer", "evaluate", "fit", "needs_closure"]
-
-VERBOSE_MODES = ("auto", "bar", "lines", "none")
 
 
 class DivergenceError(RuntimeError):
@@ -58,6 +61,7 @@ class DivergenceError(RuntimeError):
             f"lower the learning rate, e.g. lr={self.suggested_lr:g}, or clip gradients; {kept}")
 
 
+
 def _batch_xy(batch: Any) -> tuple[Any, Any]:
     if isinstance(batch, (list, tuple)) and len(batch) == 2:
         return batch[0], batch[1]
@@ -67,20 +71,16 @@ def _batch_xy(batch: Any) -> tuple[Any, Any]:
                     "dataset whose samples are (x, y) pairs")
 
 
+
 def _n(y: Any) -> int:
     return len(y._data) if isinstance(y, Tensor) else len(y)
 
-
-def needs_closure(optimizer: Any) -> bool:
-    """Whether ``optimizer`` is stepped as ``step(closure)`` (LBFGS, BFGS, Newton, NewtonCG)."""
-    from ..optim import BFGS, LBFGS, Newton, NewtonCG
-
-    return isinstance(optimizer, (BFGS, LBFGS, Newton, NewtonCG))
 
 
 def _is_class_target(y: Any) -> bool:
     arr = y._data if isinstance(y, Tensor) else np.asarray(y)
     return arr.dtype.kind in "iu"
+
 
 
 def evaluate(model: Any, loader: Iterable[Any], loss_fn: Callable[[Any, Any], Tensor],
@@ -117,81 +117,6 @@ def evaluate(model: Any, loader: Iterable[Any], loss_fn: Callable[[Any, Any], Te
         result["accuracy"] = correct / count
     return result
 
-
-def resolve_verbose(mode: str) -> str:
-    """``"auto"`` → ``"bar"`` on a terminal with rich installed, else ``"lines"``; others as is."""
-    if mode not in VERBOSE_MODES:
-        raise ValueError(f"verbose must be one of {', '.join(VERBOSE_MODES)} (got {mode!r})")
-    if mode == "auto":
-        return "bar" if sys.stderr.isatty() and _has_rich() else "lines"
-    return mode
-
-
-class _Reporter:
-    """Progress output: a rich bar on a terminal, throttled plain lines otherwise, or nothing."""
-
-    def __init__(self, mode: str, first_epoch: int, last_epoch: int) -> None:
-        mode = resolve_verbose(mode)
-        self.mode, self.first, self.last = mode, first_epoch, last_epoch
-        # About 20 lines per run, whatever the number of epochs: enough to see the trend.
-        self.every = max(1, (last_epoch - first_epoch + 1) // 20)
-        self._progress: Any = None
-        if mode == "bar":
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._progress = Progress(
-                TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
-                TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[metrics]}"),
-                console=Console(stderr=True))
-            self._task = self._progress.add_task("train", total=last_epoch,
-                                                 completed=first_epoch - 1, metrics="")
-            self._progress.start()
-
-    def epoch(self, record: dict[str, Any]) -> None:
-        text = format_record(record)
-        if self.mode == "bar":
-            self._progress.update(self._task, completed=record["epoch"], metrics=text)
-        elif self.mode == "lines":
-            e = record["epoch"]
-            if e == self.first or e == self.last or e % self.every == 0:
-                print(f"epoch {e}/{self.last}  {text}", flush=True)
-
-    def message(self, text: str) -> None:
-        if self.mode == "bar":
-            self._progress.console.print(text)
-        elif self.mode == "lines":
-            print(text, flush=True)
-
-    def close(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
-
-
-def _has_rich() -> bool:
-    try:
-        import rich  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def format_record(record: dict[str, Any]) -> str:
-    """One epoch's numbers as ``loss 0.1234  accuracy 0.9500  ...`` (epoch and time left out)."""
-    parts = []
-    for key, value in record.items():
-        if key in ("epoch", "time") or value is None:
-            continue
-        parts.append(f"{key} {value:.4g}" if key == "lr" else f"{key} {value:.4f}")
-    return "  ".join(parts)
 
 
 class Trainer:
@@ -256,7 +181,7 @@ class Trainer:
         self.last_checkpoint: Path | None = None
         self.last_checkpoint_epoch: int | None = None
         self._pending_loader_rng: dict[str, Any] | None = None
-        self._reporter: _Reporter | None = None
+        self._reporter: ProgressReporter | None = None
         self._noted = False
 
     # ------------------------------------------------------------------ the loop
@@ -286,7 +211,7 @@ class Trainer:
                              f"{self.epoch} epochs to continue it")
         self.train_loader, self.target_epochs, self.stop_training = train_loader, epochs, False
         self._restore_loader_rng(train_loader)
-        self._reporter = _Reporter(self.verbose, self.epoch + 1, epochs)
+        self._reporter = ProgressReporter(self.verbose, self.epoch + 1, epochs)
         try:
             for cb in self.callbacks:
                 cb.on_train_begin(self)
@@ -466,7 +391,7 @@ class Trainer:
         self._check_weights(self.epoch, lr)
         optimizer_state = self.optimizer.state_dict()
         if self.uses_closure:
-            optimizer_state = _pack_closure_state(optimizer_state)
+            optimizer_state = pack_closure_state(optimizer_state)
         path = save_checkpoint(directory, self.model.state_dict(), optimizer_state,
                                {"trainer": self.state_dict(), "config": self.config})
         self.last_checkpoint, self.last_checkpoint_epoch = path, self.epoch
@@ -481,7 +406,7 @@ class Trainer:
         ckpt = load_checkpoint(directory)
         load_model_weights(self.model, ckpt.model, ckpt.path / "model.safetensors")
         if ckpt.optimizer is not None:
-            state = (_unpack_closure_state(ckpt.optimizer) if self.uses_closure
+            state = (unpack_closure_state(ckpt.optimizer) if self.uses_closure
                      else ckpt.optimizer)
             load_optimizer_state(self.optimizer, state, ckpt.path / OPTIMIZER_FILE,
                                  per_parameter=not self.uses_closure)
@@ -489,42 +414,6 @@ class Trainer:
         self.last_checkpoint, self.last_checkpoint_epoch = ckpt.path, self.epoch
         return ckpt
 
-
-# The closure-driven optimizers keep plain arrays in their state, some in lists (L-BFGS's pairs);
-# a checkpoint stores arrays only at the top level of a parameter's state (and loads them back as
-# Tensors), so a list of same-shape arrays is saved stacked under "<name>.stacked".
-_STACKED = ".stacked"
-
-
-def _pack_closure_state(state_dict: dict[str, Any]) -> dict[str, Any]:
-    packed = {}
-    for index, pstate in state_dict["state"].items():
-        entry = {}
-        for name, value in pstate.items():
-            if (isinstance(value, list) and value
-                    and all(isinstance(v, np.ndarray) and v.shape == value[0].shape
-                            for v in value)):
-                entry[name + _STACKED] = np.stack(value)
-            else:
-                entry[name] = value
-        packed[index] = entry
-    return {"state": packed, "param_groups": state_dict["param_groups"]}
-
-
-def _unpack_closure_state(state_dict: dict[str, Any]) -> dict[str, Any]:
-    def plain(value: Any) -> Any:
-        return value._data if isinstance(value, Tensor) else value
-
-    unpacked = {}
-    for index, pstate in state_dict["state"].items():
-        entry = {}
-        for name, value in pstate.items():
-            if name.endswith(_STACKED):
-                entry[name[:-len(_STACKED)]] = [row.copy() for row in plain(value)]
-            else:
-                entry[name] = plain(value)
-        unpacked[index] = entry
-    return {"state": unpacked, "param_groups": state_dict["param_groups"]}
 
 
 def fit(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Tensor], train_loader: Any,
