@@ -26,7 +26,10 @@ class TensorCall(Module):
             setattr(self, name, value)
 
     def forward(self, input: Tensor) -> Tensor:
-        return getattr(input, self.method)(*[getattr(self, name) for name in self.settings])
+        call = getattr(input, self.method)
+        if not self.settings:  # ReLU, Sigmoid, Tanh: skip building an empty argument list
+            return call()
+        return call(*[getattr(self, name) for name in self.settings])
 
     def extra_repr(self) -> str:
         shown = [f"{name}={_torch_text(getattr(self, name))}" for name in self.settings]
