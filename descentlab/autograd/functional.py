@@ -48,8 +48,10 @@ def _backward_pass(outputs: Sequence[Tensor | None], inputs: Sequence[Tensor],
     Outputs that are None or carry no graph are constants and drop out with their cotangent;
     the result is None per input that no output reaches (all of them when none has a graph).
     """
-    live = [(o, v) for o, v in zip(outputs, cotangents, strict=True)
-            if o is not None and o.requires_grad]
+    if len(cotangents) != len(outputs):
+        raise RuntimeError(f"v is a tuple of invalid length: should be {len(outputs)} but got "
+                           f"{len(cotangents)}.")
+    live = [(o, v) for o, v in zip(outputs, cotangents) if o is not None and o.requires_grad]
     if not live:
         return (None,) * len(inputs)
     return tuple(_grad([o for o, _ in live], tuple(inputs), [v for _, v in live],
