@@ -41,6 +41,23 @@ def _grads_or_zeros(gs: tuple, ins: tuple, create_graph: bool) -> tuple:
     )
 
 
+def _backward_pass(outputs: Sequence[Tensor | None], inputs: Sequence[Tensor],
+                   cotangents: Sequence[Any], create_graph: bool) -> tuple:
+    """Σₖ vₖᵀ·∂outputₖ/∂inputs by one backward pass, the graph kept for another.
+
+    Outputs that are None or carry no graph are constants and drop out with their cotangent;
+    the result is None per input that no output reaches (all of them when none has a graph).
+    """
+    if len(cotangents) != len(outputs):
+        raise RuntimeError(f"v is a tuple of invalid length: should be {len(outputs)} but got "
+                           f"{len(cotangents)}.")
+    live = [(o, v) for o, v in zip(outputs, cotangents) if o is not None and o.requires_grad]
+    if not live:
+        return (None,) * len(inputs)
+    return tuple(_grad([o for o, _ in live], tuple(inputs), [v for _, v in live],
+                       create_graph=create_graph, retain_graph=True, allow_unused=True))
+
+
 def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple:
     """(func(inputs), vᵀ·J): the vector-Jacobian product by one backward pass."""
@@ -52,12 +69,7 @@ def vjp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
             vs = (v,) if isinstance(v, Tensor) else tuple(v)
         else:
             vs = (None,) * len(outs)
-        diff = [(o, g) for o, g in zip(outs, vs) if o.requires_grad]
-        if diff:
-            gs = _grad([o for o, _ in diff], ins, [g for _, g in diff],
-                       create_graph=create_graph, retain_graph=True, allow_unused=True)
-        else:
-            gs = (None,) * len(ins)
+        gs = _backward_pass(outs, ins, vs, create_graph)
     res = _grads_or_zeros(gs, ins, create_graph)
     out_det = out.detach() if single_out and not create_graph else out
     return out_det, res[0] if single_in else res
@@ -81,12 +93,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         outs, single_out = _outs(out)
         us = tuple(zeros_like(o).requires_grad_(True) for o in outs)
         gs = _grad(outs, ins, us, create_graph=True, retain_graph=True, allow_unused=True)
-        pairs = [(g, vv) for g, vv in zip(gs, vs) if g is not None]
-        if pairs:
-            jv = _grad([g for g, _ in pairs], us, [vv for _, vv in pairs],
-                       create_graph=create_graph, retain_graph=True, allow_unused=True)
-        else:
-            jv = (None,) * len(us)
+        jv = _backward_pass(gs, us, vs, create_graph)
     res = _grads_or_zeros(jv, outs, create_graph)
     return (out.detach() if single_out and not create_graph else out), (
         res[0] if single_out else res)
@@ -178,13 +185,8 @@ def gradient_hvp(gradients: Sequence[Tensor | None], inputs: Sequence[Tensor],
     Returns:
         H·v per input (None where it is zero: the input does not reach any gradient's graph).
     """
-    live = [(g, v) for g, v in zip(gradients, vectors, strict=True)
-            if g is not None and g.requires_grad]
-    if not live:
-        return (None,) * len(inputs)
     with enable_grad():
-        return tuple(_grad([g for g, _ in live], tuple(inputs), [v for _, v in live],
-                           create_graph=create_graph, retain_graph=True, allow_unused=True))
+        return _backward_pass(gradients, inputs, vectors, create_graph)
 
 
 def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,

@@ -644,6 +644,18 @@ def test_jacobian_vjp_jvp_vs_torch():
             close(x.numpy(), y.numpy(), "hessian block")
 
 
+def test_vjp_jvp_refuse_a_v_of_the_wrong_length_as_torch():
+    def f(a, b):
+        return a * b, a + b
+
+    for af, tf in ((AF.vjp, TF.vjp), (AF.jvp, TF.jvp)):
+        with pytest.raises(RuntimeError, match="invalid length: should be 2 but got 1") as ours:
+            af(f, (dl.ones(2), dl.ones(2)), (dl.ones(2),))
+        with pytest.raises(RuntimeError) as theirs:
+            tf(f, (torch.ones(2), torch.ones(2)), (torch.ones(2),))
+        assert str(ours.value) == str(theirs.value)
+
+
 def test_functional_create_graph():
     x = dl.tensor([0.5, 1.5], dtype=dl.float64, requires_grad=True)
     xt = torch.tensor([0.5, 1.5], dtype=torch.float64, requires_grad=True)

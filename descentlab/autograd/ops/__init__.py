@@ -1,4 +1,8 @@
-"""The op set. Each op is a class with an array ``forward`` and a Tensor ``backward``."""
+"""The op set. Each op is a class with an array ``forward`` and a Tensor ``backward``.
+
+Most are declared with ``define_op`` (define.py): the forward, then the backward function whose
+docstring is the op's formula; families with shared behaviour (max/min, views) keep a base class.
+"""
 
 from .arith import (
     Add,

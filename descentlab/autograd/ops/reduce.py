@@ -7,6 +7,7 @@ import numpy as np
 from ..graph import Op, wrap
 from ..mode import mode_state
 from .arith import BroadcastTo
+from .define import define_op
 from .select import Where
 from .shape import Reshape
 from .unary import Exp
@@ -19,21 +20,18 @@ def _keep_shape(in_shape, dim):
     return tuple(1 if i in dim else s for i, s in enumerate(in_shape))
 
 
-class Sum(Op):
+def _sum(ctx, a, dim, keepdim):
+    ctx.in_shape, ctx.dim = a.shape, dim
+    # np.add.reduce is np.sum without its Python-level dispatch (a hot op).
+    return np.asarray(np.add.reduce(a, axis=dim, keepdims=keepdim))
+
+
+@define_op(_sum, array_backward=True)
+def Sum(ctx, g):
     """Σ over ``dim``;  ∂/∂a = g broadcast back over the summed dims."""
-
-    array_backward = True
-    @staticmethod
-    def forward(ctx, a, dim, keepdim):
-        ctx.in_shape, ctx.dim = a.shape, dim
-        # np.add.reduce is np.sum without its Python-level dispatch (a hot op).
-        return np.asarray(np.add.reduce(a, axis=dim, keepdims=keepdim))
-
-    @staticmethod
-    def backward(ctx, g):
-        if ctx.dim is not None:  # a full reduction's g has one element: no dims to put back
-            g = Reshape.call(g, shape=_keep_shape(ctx.in_shape, ctx.dim))
-        return (BroadcastTo.call(g, shape=ctx.in_shape),)
+    if ctx.dim is not None:  # a full reduction's g has one element: no dims to put back
+        g = Reshape.call(g, shape=_keep_shape(ctx.in_shape, ctx.dim))
+    return (BroadcastTo.call(g, shape=ctx.in_shape),)
 
 
 class _Extreme(Op):
@@ -81,62 +79,51 @@ class Min(_Extreme):
     _arg = staticmethod(np.argmin)
 
 
-class LogSumExp(Op):
+def _logsumexp(ctx, a, dim, keepdim):
+    ctx.dim = dim
+    m = np.max(a, axis=dim, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(a - m), axis=dim, keepdims=True)) + m
+    if not keepdim:
+        out = out.reshape([s for i, s in enumerate(out.shape) if not (dim is None or i in dim)])
+    return np.asarray(out, dtype=a.dtype)
+
+
+@define_op(_logsumexp, save_inputs=True, save_output=True)
+def LogSumExp(ctx, g):
     """log Σ exp(a) = m + log Σ exp(a − m), m = max a;  ∂/∂a = g·exp(a − out) (the softmax)."""
-
-    save_inputs = True
-    save_output = True
-
-    @staticmethod
-    def forward(ctx, a, dim, keepdim):
-        ctx.dim = dim
-        m = np.max(a, axis=dim, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)
-        out = np.log(np.sum(np.exp(a - m), axis=dim, keepdims=True)) + m
-        if not keepdim:
-            out = out.reshape([s for i, s in enumerate(out.shape)
-                               if not (dim is None or i in dim)])
-        return np.asarray(out, dtype=a.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved
-        kshape = _keep_shape(a.shape, ctx.dim)
-        return (g.reshape(kshape) * (a - ctx.out.reshape(kshape)).exp(),)
+    (a,) = ctx.saved
+    kshape = _keep_shape(a.shape, ctx.dim)
+    return (g.reshape(kshape) * (a - ctx.out.reshape(kshape)).exp(),)
 
 
-class Prod(Op):
+def _prod(ctx, a, dim, keepdim):
+    ctx.dim = dim
+    return np.asarray(np.prod(a, axis=dim, keepdims=keepdim))
+
+
+@define_op(_prod, save_inputs=True, save_output=True)
+def Prod(ctx, g):
     """Π over ``dim``;  ∂/∂aᵢ = g·Π_{j≠i} aⱼ (computed as out/aᵢ when no factor is 0)."""
-
-    save_inputs = True
-    save_output = True
-
-    @staticmethod
-    def forward(ctx, a, dim, keepdim):
-        ctx.dim = dim
-        return np.asarray(np.prod(a, axis=dim, keepdims=keepdim))
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved
-        kshape = _keep_shape(a.shape, ctx.dim)
-        gk = g.reshape(kshape)
-        if np.all(a._data != 0):
-            return (gk * ctx.out.reshape(kshape) / a,)
-        if mode_state.grad:  # create_graph: the product of the others with Tensor ops
-            return (gk * _others_product(a, ctx.dim),)
-        # With zeros, the product of the others is computed directly.
-        x = a._data
-        axes = range(x.ndim) if ctx.dim is None else ctx.dim
-        flat = np.moveaxis(x, list(axes), list(range(x.ndim - len(axes), x.ndim)))
-        lead = flat.shape[: x.ndim - len(axes)]
-        f2 = flat.reshape(lead + (-1,))
-        left = np.cumprod(np.concatenate([np.ones(lead + (1,), x.dtype), f2[..., :-1]], -1), -1)
-        right = np.flip(np.cumprod(np.flip(
-            np.concatenate([f2[..., 1:], np.ones(lead + (1,), x.dtype)], -1), -1), -1), -1)
-        others = np.moveaxis((left * right).reshape(flat.shape),
-                             list(range(x.ndim - len(axes), x.ndim)), list(axes))
-        return (gk * wrap(others),)
+    (a,) = ctx.saved
+    kshape = _keep_shape(a.shape, ctx.dim)
+    gk = g.reshape(kshape)
+    if np.all(a._data != 0):
+        return (gk * ctx.out.reshape(kshape) / a,)
+    if mode_state.grad:  # create_graph: the product of the others with Tensor ops
+        return (gk * _others_product(a, ctx.dim),)
+    # With zeros, the product of the others is computed directly.
+    x = a._data
+    axes = range(x.ndim) if ctx.dim is None else ctx.dim
+    flat = np.moveaxis(x, list(axes), list(range(x.ndim - len(axes), x.ndim)))
+    lead = flat.shape[: x.ndim - len(axes)]
+    f2 = flat.reshape(lead + (-1,))
+    left = np.cumprod(np.concatenate([np.ones(lead + (1,), x.dtype), f2[..., :-1]], -1), -1)
+    right = np.flip(np.cumprod(np.flip(
+        np.concatenate([f2[..., 1:], np.ones(lead + (1,), x.dtype)], -1), -1), -1), -1)
+    others = np.moveaxis((left * right).reshape(flat.shape),
+                         list(range(x.ndim - len(axes), x.ndim)), list(axes))
+    return (gk * wrap(others),)
 
 
 def _others_product(a, dim):
@@ -153,65 +140,51 @@ def _others_product(a, dim):
     return rows.prod(-1).reshape(xp.shape).permute(*np.argsort(perm).tolist())
 
 
-class CumSum(Op):
+def _cumsum(ctx, a, dim):
+    ctx.dim = dim
+    return np.cumsum(a, axis=dim)
+
+
+@define_op(_cumsum)
+def CumSum(ctx, g):
     """Running sum along ``dim``;  ∂/∂a = reversed running sum of g."""
-
-    @staticmethod
-    def forward(ctx, a, dim):
-        ctx.dim = dim
-        return np.cumsum(a, axis=dim)
-
-    @staticmethod
-    def backward(ctx, g):
-        d = ctx.dim
-        return (g.flip(d).cumsum(d).flip(d),)
+    d = ctx.dim
+    return (g.flip(d).cumsum(d).flip(d),)
 
 
-class Flip(Op):
+def _flip(ctx, a, dims):
+    ctx.dims = dims
+    return np.flip(a, axis=dims)
+
+
+@define_op(_flip)
+def Flip(ctx, g):
     """Reverse along ``dims``;  ∂/∂a = g reversed the same way."""
-
-    @staticmethod
-    def forward(ctx, a, dims):
-        ctx.dims = dims
-        return np.flip(a, axis=dims)
-
-    @staticmethod
-    def backward(ctx, g):
-        return (Flip.apply(g, dims=ctx.dims),)
+    return (Flip.apply(g, dims=ctx.dims),)
 
 
-class Softmax(Op):
+def _softmax(ctx, a, dim):
+    ctx.dim = dim
+    e = np.exp(a - np.max(a, axis=dim, keepdims=True))
+    e /= np.sum(e, axis=dim, keepdims=True)
+    return e
+
+
+@define_op(_softmax, save_output=True, array_backward=True)
+def Softmax(ctx, g):
     """yᵢ = e^(aᵢ−m) / Σⱼ e^(aⱼ−m);  ∂/∂a = y·(g − Σ g·y)."""
-
-    save_output = True
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, a, dim):
-        ctx.dim = dim
-        e = np.exp(a - np.max(a, axis=dim, keepdims=True))
-        e /= np.sum(e, axis=dim, keepdims=True)
-        return e
-
-    @staticmethod
-    def backward(ctx, g):
-        y = ctx.out
-        return (y * (g - Sum.call(g * y, dim=(ctx.dim,), keepdim=True)),)
+    y = ctx.out
+    return (y * (g - Sum.call(g * y, dim=(ctx.dim,), keepdim=True)),)
 
 
-class LogSoftmax(Op):
+def _log_softmax(ctx, a, dim):
+    ctx.dim = dim
+    s = a - np.max(a, axis=dim, keepdims=True)
+    s -= np.log(np.sum(np.exp(s), axis=dim, keepdims=True))
+    return s
+
+
+@define_op(_log_softmax, save_output=True, array_backward=True)
+def LogSoftmax(ctx, g):
     """yᵢ = aᵢ − logΣⱼ e^(aⱼ);  ∂/∂a = g − e^y·Σ g."""
-
-    save_output = True
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, a, dim):
-        ctx.dim = dim
-        s = a - np.max(a, axis=dim, keepdims=True)
-        s -= np.log(np.sum(np.exp(s), axis=dim, keepdims=True))
-        return s
-
-    @staticmethod
-    def backward(ctx, g):
-        return (g - Exp.call(ctx.out) * Sum.call(g, dim=(ctx.dim,), keepdim=True),)
+    return (g - Exp.call(ctx.out) * Sum.call(g, dim=(ctx.dim,), keepdim=True),)

@@ -10,50 +10,42 @@ import numpy as np
 
 from .. import graph
 from ..graph import Op, wrap
+from .define import define_op
 
 
-class Reshape(Op):
+class _View(Op):
+    """An op whose output is a view of its input: the output takes the input's version counter."""
+
+    @classmethod
+    def apply(cls, a, **kwargs):
+        out = super().apply(a, **kwargs)
+        out._vbox = a._vbox
+        return out
+
+
+def _reshape(ctx, a, shape):
+    ctx.in_shape = a.shape
+    return a.reshape(shape)
+
+
+@define_op(_reshape, array_backward=True, base=_View)
+def Reshape(ctx, g):
     """Same values, new shape;  ∂/∂a = g reshaped back."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, a, shape):
-        ctx.in_shape = a.shape
-        return a.reshape(shape)
-
-    @staticmethod
-    def backward(ctx, g):
-        return (g.reshape(ctx.in_shape),)
-
-    @classmethod
-    def apply(cls, a, shape):
-        out = super().apply(a, shape=shape)
-        out._vbox = a._vbox
-        return out
+    return (g.reshape(ctx.in_shape),)
 
 
-class Permute(Op):
+def _permute(ctx, a, dims):
+    inv = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inv[d] = i
+    ctx.inv = tuple(inv)
+    return np.transpose(a, dims)
+
+
+@define_op(_permute, array_backward=True, base=_View)
+def Permute(ctx, g):
     """Reorder dims;  ∂/∂a = g permuted by the inverse permutation."""
-
-    array_backward = True
-    @staticmethod
-    def forward(ctx, a, dims):
-        inv = [0] * len(dims)
-        for i, d in enumerate(dims):
-            inv[d] = i
-        ctx.inv = tuple(inv)
-        return np.transpose(a, dims)
-
-    @staticmethod
-    def backward(ctx, g):
-        return (Permute.call(g, dims=ctx.inv),)
-
-    @classmethod
-    def apply(cls, a, dims):
-        out = super().apply(a, dims=dims)
-        out._vbox = a._vbox
-        return out
+    return (Permute.call(g, dims=ctx.inv),)
 
 
 def normalize_index(index):
@@ -86,53 +78,47 @@ def _is_basic(index):
     return True
 
 
-class GetItem(Op):
+def _getitem(ctx, a, index):
+    ctx.in_shape, ctx.index = a.shape, index
+    out = a[index]
+    return out if isinstance(out, np.ndarray) else np.asarray(out)
+
+
+@define_op(_getitem)
+def GetItem(ctx, g):
     """a[index];  ∂/∂a = zeros with g scattered (added) back at index — repeats accumulate."""
-
-    @staticmethod
-    def forward(ctx, a, index):
-        ctx.in_shape, ctx.index = a.shape, index
-        out = a[index]
-        return out if isinstance(out, np.ndarray) else np.asarray(out)
-
-    @staticmethod
-    def backward(ctx, g):
-        return (IndexAdd.apply(g, index=ctx.index, shape=ctx.in_shape),)
+    return (IndexAdd.apply(g, index=ctx.index, shape=ctx.in_shape),)
 
 
-class IndexAdd(Op):
+def _index_add(ctx, g, index, shape):
+    ctx.index = index
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+@define_op(_index_add)
+def IndexAdd(ctx, gg):
     """zeros(shape) with g added at index (the adjoint of indexing);  ∂/∂g = (∂out)[index]."""
-
-    @staticmethod
-    def forward(ctx, g, index, shape):
-        ctx.index = index
-        out = np.zeros(shape, dtype=g.dtype)
-        if _is_basic(index):
-            out[index] = g
-        else:
-            np.add.at(out, index, g)
-        return out
-
-    @staticmethod
-    def backward(ctx, gg):
-        return (GetItem.apply(gg, index=ctx.index),)
+    return (GetItem.apply(gg, index=ctx.index),)
 
 
-class IndexPut(Op):
+def _index_put(ctx, a, v, index):
+    ctx.index = index
+    out = a.copy()
+    out[index] = v
+    return out
+
+
+@define_op(_index_put)
+def IndexPut(ctx, g):
     """a with a[index] = v;  ∂/∂a = g with zeros at index, ∂/∂v = g[index]."""
-
-    @staticmethod
-    def forward(ctx, a, v, index):
-        ctx.index = index
-        out = a.copy()
-        out[index] = v
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        keep = np.ones(g.shape, dtype=g.dtype)
-        keep[ctx.index] = 0
-        return g * wrap(keep), GetItem.apply(g, index=ctx.index)
+    keep = np.ones(g.shape, dtype=g.dtype)
+    keep[ctx.index] = 0
+    return g * wrap(keep), GetItem.apply(g, index=ctx.index)
 
 
 def getitem(t, index):
@@ -148,44 +134,40 @@ def getitem(t, index):
     return out
 
 
-class Cat(Op):
+def _cat(ctx, *arrays, dim):
+    ctx.dim = dim
+    ctx.bounds = np.cumsum([0] + [a.shape[dim] for a in arrays]).tolist()
+    return np.concatenate(arrays, axis=dim)
+
+
+@define_op(_cat)
+def Cat(ctx, g):
     """Concatenate along ``dim``;  ∂/∂aₖ = the k-th slice of g."""
-
-    @staticmethod
-    def forward(ctx, *arrays, dim):
-        ctx.dim = dim
-        ctx.bounds = np.cumsum([0] + [a.shape[dim] for a in arrays]).tolist()
-        return np.concatenate(arrays, axis=dim)
-
-    @staticmethod
-    def backward(ctx, g):
-        d, b = ctx.dim, ctx.bounds
-        lead = (slice(None),) * d
-        return tuple(g[lead + (slice(b[k], b[k + 1]),)] for k in range(len(b) - 1))
+    d, b = ctx.dim, ctx.bounds
+    lead = (slice(None),) * d
+    return tuple(g[lead + (slice(b[k], b[k + 1]),)] for k in range(len(b) - 1))
 
 
-class Pad(Op):
+def _pad(ctx, a, pad, value):
+    widths = [(0, 0)] * a.ndim
+    for k in range(len(pad) // 2):
+        widths[a.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    ctx.slices = tuple(
+        slice(max(lo, 0), s + max(lo, 0) - max(-lo, 0) - max(-hi, 0))
+        for (lo, hi), s in zip(widths, a.shape)
+    )
+    # Negative pads crop: crop first, then pad with the positive parts.
+    crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(widths, a.shape))
+    pos = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+    ctx.crop, ctx.in_shape = crop, a.shape
+    return np.pad(a[crop], pos, mode="constant", constant_values=value)
+
+
+@define_op(_pad)
+def Pad(ctx, g):
     """Constant padding (torch.nn.functional.pad convention: pairs from the last dim backwards);
     ∂/∂a = the interior slice of g."""
-
-    @staticmethod
-    def forward(ctx, a, pad, value):
-        widths = [(0, 0)] * a.ndim
-        for k in range(len(pad) // 2):
-            widths[a.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
-        ctx.slices = tuple(
-            slice(max(lo, 0), s + max(lo, 0) - max(-lo, 0) - max(-hi, 0))
-            for (lo, hi), s in zip(widths, a.shape)
-        )
-        # Negative pads crop: crop first, then pad with the positive parts.
-        crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(widths, a.shape))
-        pos = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
-        ctx.crop, ctx.in_shape = crop, a.shape
-        return np.pad(a[crop], pos, mode="constant", constant_values=value)
-
-    @staticmethod
-    def backward(ctx, g):
-        inner = g[ctx.slices]
-        if all(c == slice(0, s) for c, s in zip(ctx.crop, ctx.in_shape)):
-            return (inner,)
-        return (IndexAdd.apply(inner, index=ctx.crop, shape=ctx.in_shape),)
+    inner = g[ctx.slices]
+    if all(c == slice(0, s) for c, s in zip(ctx.crop, ctx.in_shape)):
+        return (inner,)
+    return (IndexAdd.apply(inner, index=ctx.crop, shape=ctx.in_shape),)
