@@ -1,7 +1,11 @@
 """Optimizer step time, side by side with torch.optim (default, foreach and fused), in one process.
 
 Adam and SGD with momentum on (i) one 10M-element float32 parameter and (ii) 1000 parameters of
-1000 elements; gradients are set once and ``step()`` is timed (median over repeats, after warm-up).
+1000 elements; gradients are set once and ``step()`` is timed (median over repeats, after warm-up),
+ours alternating with torch's default and, separately, with torch's fused step, so that a busy
+machine slows both sides of each ratio alike. The note gives each step's memory throughput: the
+bytes a step must move at least (every array read once, the updated ones written once), over its
+time.
 Usage: python bench/bench_optim.py [--quick]
 """
 
@@ -22,6 +26,9 @@ from descentlab.optim.engine import PARALLEL_MIN  # noqa: E402
 
 CASES = {"one 10M param": [10_000_000], "1000 params x 1000": [1000] * 1000}
 OPTS = {"Adam": dict(lr=1e-3), "SGD momentum": dict(lr=1e-3, momentum=0.9)}
+# Arrays a step reads or writes once at least: Adam reads w, g, m, v and writes w, m, v; SGD with
+# momentum reads w, g, b and writes w, b. (The non-finite check's read of g is not counted.)
+TRAFFIC = {"Adam": 7, "SGD momentum": 5}
 
 
 def _params(sizes: list[int], lib: str) -> list:
@@ -53,20 +60,28 @@ def run(quick: bool) -> list[dict]:
             cls = oname.split()[0]
             mine = getattr(optim, cls)(_params(sizes, "dl"), **kw)
             ref = getattr(torch.optim, cls)(_params(sizes, "torch"), **kw)
-            # Ours against torch's default in alternating batches (drifts hit both alike).
+            # Ours against torch's default, then against torch's fused step, each in alternating
+            # batches (drifts hit both alike).
+            fused = getattr(torch.optim, cls)(_params(sizes, "torch"), **kw, fused=True)
             t_mine, t_ref = paired_median_times(mine.step, ref.step, repeats=repeats,
                                                 target_s=0.1)
-            dl_ms, torch_ms = t_mine * 1e3, {"default": t_ref * 1e3}
-            for variant in ("foreach", "fused"):
-                other = getattr(torch.optim, cls)(_params(sizes, "torch"), **kw, **{variant: True})
-                torch_ms[variant] = median_time(other.step, repeats=repeats) * 1e3
+            t_mine_f, t_fused = paired_median_times(mine.step, fused.step, repeats=repeats,
+                                                    target_s=0.1)
+            foreach = getattr(torch.optim, cls)(_params(sizes, "torch"), **kw, foreach=True)
+            t_foreach = median_time(foreach.step, repeats=repeats)
+            dl_ms, fused_ms = t_mine * 1e3, t_fused * 1e3
+            gb = TRAFFIC[oname] * sum(sizes) * 4 / 1e9  # float32
             rows.append({
                 "name": f"{oname}: {cname}", "descentlab_ms": dl_ms,
-                "torch_ms": torch_ms["default"], "ratio": dl_ms / torch_ms["default"],
-                "torch_foreach_ms": torch_ms["foreach"], "torch_fused_ms": torch_ms["fused"],
-                "ratio_fused": dl_ms / torch_ms["fused"],
-                "note": (f"foreach {torch_ms['foreach']:.2f} ms, fused {torch_ms['fused']:.2f} ms"
-                         f" (x{dl_ms / torch_ms['fused']:.2f} of fused)"
+                "torch_ms": t_ref * 1e3, "ratio": t_mine / t_ref,
+                "torch_foreach_ms": t_foreach * 1e3, "torch_fused_ms": fused_ms,
+                "ratio_fused": t_mine_f / t_fused,
+                "descentlab_gbps": gb / t_mine, "torch_gbps": gb / t_ref,
+                "torch_fused_gbps": gb / t_fused,
+                "note": (f"foreach {t_foreach * 1e3:.2f} ms, fused {fused_ms:.2f} ms"
+                         f" (x{t_mine_f / t_fused:.2f} of fused, paired); GB/s ours "
+                         f"{gb / t_mine:.1f}/{gb / t_mine_f:.1f}, default {gb / t_ref:.1f}, "
+                         f"fused {gb / t_fused:.1f}"
                          + (", one-pass kernel" if max(sizes) >= PARALLEL_MIN
                             and _onepass.kernel(cls.lower()) else "")),
             })

@@ -415,6 +415,46 @@ def test_nonfinite_gradient_of_a_large_parameter_updates_nothing(bad, onepass,
     assert np.array_equal(p.detach().numpy(), w0)
 
 
+@pytest.mark.parametrize("onepass", [True, False])
+@pytest.mark.parametrize("name,kw", [("SGD", dict(momentum=0.9)), ("Adam", dict())])
+def test_nan_in_the_last_span_of_a_10m_parameter_leaves_everything_bit_identical(
+        name, kw, onepass, monkeypatch) -> None:
+    """The benchmark's size (10M float32, well past the caches and split into spans): after a
+    good step, a step whose only bad entry is near the end raises and changes no bit of the
+    parameter or of its state, and the step after it matches torch's as if it never happened."""
+    from descentlab.optim import _onepass
+
+    if onepass:
+        pytest.importorskip("numba")
+    monkeypatch.setattr(_onepass, "_KERNELS", None if onepass else {})
+    monkeypatch.setattr(_onepass, "_READY", {})
+    monkeypatch.delenv("DESCENTLAB_ONEPASS", raising=False)
+    n = 10_000_000
+    rng = np.random.default_rng(7)
+    w0 = rng.standard_normal(n, dtype=np.float32)
+    g1 = rng.standard_normal(n, dtype=np.float32)
+    p = dl.tensor(w0.copy(), requires_grad=True)
+    q = torch.tensor(w0.copy(), requires_grad=True)
+    opt = getattr(optim, name)([p], lr=0.01, **kw)
+    ref = getattr(torch.optim, name)([q], lr=0.01, **kw)
+    p.grad, q.grad = dl.tensor(g1), torch.tensor(g1)
+    opt.step()
+    ref.step()
+    before = p.detach().numpy().copy()
+    state = {k: v.numpy().copy() for k, v in opt.state[p].items()}
+    bad = g1.copy()
+    bad[-5] = np.nan
+    p.grad = dl.tensor(bad)
+    with pytest.raises(RuntimeError, match="parameter 0 .* param group 0 contains NaN or inf"):
+        opt.step()
+    assert np.array_equal(p.detach().numpy(), before)
+    assert all(np.array_equal(v.numpy(), state[k]) for k, v in opt.state[p].items())
+    p.grad, q.grad = dl.tensor(g1), torch.tensor(g1)
+    opt.step()
+    ref.step()
+    np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_zero_grad() -> None:
     p = w()
     opt = optim.SGD([p], lr=0.1)
