@@ -264,7 +264,7 @@ def run_trajectories(function: Landscape, starts: Any, optimizer: str = "adam", 
     frozen_x = frozen_g = np.empty((0, function.dim))
     frozen_f: np.ndarray | None = None
     sq, work = np.empty(k), np.empty(k)
-    above, inside = np.empty(k, dtype=bool), np.empty(k, dtype=bool)
+    above = np.empty(k, dtype=bool)
     gtol_sq = _below_root_bound(gtol)
     radius_sq = divergence_radius ** 2
     g_noisy = np.empty_like(x) if grad_noise else g
@@ -294,10 +294,10 @@ def run_trajectories(function: Landscape, starts: Any, optimizer: str = "adam", 
                 x[frozen], g[frozen] = frozen_x, frozen_g
                 if f is not None:
                     f[frozen] = frozen_f
-            _squared_row_norms(x, sq, work)
-            np.less_equal(sq, radius_sq, out=inside)
-            if not inside.all():
-                bad = ~frozen & ~inside
+            # One reduction tells whether any start left the ball (or turned NaN, which the
+            # max propagates); only then is the per-start mask formed.
+            if not _squared_row_norms(x, sq, work).max(initial=-np.inf) <= radius_sq:
+                bad = ~frozen & ~(sq <= radius_sq)
                 if bad.any():
                     diverged_at[bad] = t + 1
                     frozen |= bad
