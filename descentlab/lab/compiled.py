@@ -81,10 +81,8 @@ class _Arrays:
             None if n.op == "var" else np.empty_like(column) for n in nodes]
         # Adjoints of inner nodes; a variable's adjoint is written straight into ∇f's column.
         self.adjoint_store = [None if n.op == "var" else np.empty_like(column) for n in nodes]
-        self.adjoint: list[np.ndarray | None] = [None] * len(nodes)
         self.scratch = [np.empty_like(column) for _ in range(3)]
         self.mask = np.empty(column.shape, dtype=bool)
-        self.ones = np.ones_like(column)
 
     def bind(self, nodes: list[_Node], x: np.ndarray) -> None:
         for i, n in enumerate(nodes):
@@ -140,7 +138,7 @@ def _operand(arg: Operand, arrays: _Arrays) -> np.ndarray | float:
     return arg if isinstance(arg, float) else arrays.value[arg]
 
 
-def _contribute(nodes: list[_Node], i: int, k: int, g: np.ndarray, arrays: _Arrays,
+def _contribute(nodes: list[_Node], i: int, k: int, g: np.ndarray | float, arrays: _Arrays,
                 dst: np.ndarray) -> None:
     """dst ← v̄·∂v/∂(operand k) for node i, with the engine's backward formulas."""
     node = nodes[i]
@@ -195,8 +193,8 @@ def _contribute(nodes: list[_Node], i: int, k: int, g: np.ndarray, arrays: _Arra
         dst *= t
 
 
-def _contribute_pow(node: _Node, k: int, g: np.ndarray, arrays: _Arrays, dst: np.ndarray,
-                    v: np.ndarray) -> None:
+def _contribute_pow(node: _Node, k: int, g: np.ndarray | float, arrays: _Arrays,
+                    dst: np.ndarray, v: np.ndarray) -> None:
     a, b = (_operand(arg, arrays) for arg in node.args)
     t = arrays.scratch[1]
     if isinstance(b, float):            # aᵖ, p a number
@@ -204,6 +202,9 @@ def _contribute_pow(node: _Node, k: int, g: np.ndarray, arrays: _Arrays, dst: np
             np.multiply(g, 0.0, out=dst)
         elif b == 1:
             np.copyto(dst, g)
+        elif b == 2 and isinstance(g, float):
+            # (g·a)·2 = a·(2g): doubling is exact, so one pass gives the same double.
+            np.multiply(a, g * 2.0, out=dst)
         elif b == 2:
             np.multiply(g, a, out=dst)
             dst *= 2.0
@@ -230,6 +231,44 @@ def _contribute_pow(node: _Node, k: int, g: np.ndarray, arrays: _Arrays, dst: np
         dst *= t
 
 
+def _backward_reads(node: _Node, i: int, k: int) -> list[int]:
+    """The node values the contribution of node i to its operand k reads (its own is i)."""
+    op, args = node.op, node.args
+    if op in ("add", "sub", "neg"):
+        reads: list[Operand] = []
+    elif op == "mul":
+        reads = [args[1 - k]]
+    elif op == "div":
+        reads = [args[1]] if k == 0 else [args[0], args[1]]
+    elif op == "pow":
+        if isinstance(args[1], float):
+            reads = [] if args[1] in (0, 1) else [args[0]]
+        else:
+            reads = [args[0], args[1]] if k == 0 else [args[0], args[1], i]
+    elif op in ("exp", "sqrt", "tanh", "sigmoid"):
+        reads = [i]
+    else:                               # log, sin, cos, tan, abs
+        reads = [args[0]]
+    return [r for r in reads if not isinstance(r, float)]
+
+
+def _scalar_adjoint(node: _Node, k: int, g: float) -> float | None:
+    """The operand's adjoint when the node's adjoint g is one number and the contribution
+    stays one number (+, −, unary −, or a product or quotient by a constant); else None.
+
+    A number times a constant is the same double the engine gets from the array of g's."""
+    op, other = node.op, node.args[1 - k] if len(node.args) == 2 else None
+    if op == "add" or (op == "sub" and k == 0):
+        return g
+    if op in ("sub", "neg"):
+        return -g
+    if op == "mul" and isinstance(other, float):
+        return g * other
+    if op == "div" and k == 0 and isinstance(other, float):
+        return g / other
+    return None
+
+
 class CompiledFormula:
     """f and ∇f of a checked, folded formula tree over the coordinates ``order``.
 
@@ -241,28 +280,45 @@ class CompiledFormula:
     def __init__(self, tree: ast.AST, order: list[str]) -> None:
         self.nodes = _flatten(tree, order)
         self.dim = len(order)
-        # Each node's operands that are nodes, and how many uses each node has: a node used
-        # once through + (or unary +) can share its parent's adjoint instead of copying it.
-        self.uses = [0] * len(self.nodes)
-        for n in self.nodes:
-            if n.op != "var":
-                for arg in n.args:
+        nodes = self.nodes
+        # How many uses each node has: a node used once can take its parent's adjoint as is
+        # (through +) or as one number (a constant adjoint times a constant) instead of an array.
+        self.uses = [0] * len(nodes)
+        for node in nodes:
+            if node.op != "var":
+                for arg in node.args:
                     if not isinstance(arg, float):
                         self.uses[arg] += 1
+        # The values the gradient needs: those its contributions read, and what they are
+        # computed from. The rest of the forward pass (often the top of the formula: the final
+        # sum, squares whose derivative reads only their base) is skipped by the gradient.
+        needed = [False] * len(nodes)
+        for i, node in enumerate(nodes):
+            if node.op != "var":
+                for k, arg in enumerate(node.args):
+                    if not isinstance(arg, float):
+                        for j in _backward_reads(node, i, k):
+                            needed[j] = True
+        for i in range(len(nodes) - 1, -1, -1):
+            if needed[i] and nodes[i].op != "var":
+                for arg in nodes[i].args:
+                    if not isinstance(arg, float):
+                        needed[arg] = True
+        self.needed_for_grad = needed
 
-    def _run_forward(self, arrays: _Arrays, x: np.ndarray) -> np.ndarray:
+    def _run_forward(self, arrays: _Arrays, x: np.ndarray, only: list[bool] | None = None
+                     ) -> np.ndarray:
         arrays.bind(self.nodes, x)
         for i, node in enumerate(self.nodes):
-            if node.op != "var":
+            if node.op != "var" and (only is None or only[i]):
                 _forward(node, arrays, arrays.value[i])
         return arrays.value[-1]
 
     def _run_backward(self, arrays: _Arrays, out: np.ndarray) -> None:
         nodes, uses = self.nodes, self.uses
-        adjoint = arrays.adjoint
-        adjoint[:] = [None] * len(nodes)
+        adjoint: list[np.ndarray | float | None] = [None] * len(nodes)
         written = [False] * self.dim
-        adjoint[-1] = arrays.ones
+        adjoint[-1] = 1.0
         for i in range(len(nodes) - 1, -1, -1):
             node, g = nodes[i], adjoint[i]
             if node.op == "var" or g is None:
@@ -277,6 +333,10 @@ class CompiledFormula:
                     written[child.args[0]] = True
                 elif uses[arg] == 1 and node.op == "add":
                     adjoint[arg] = g      # the parent's adjoint passes through unchanged
+                    continue
+                elif uses[arg] == 1 and isinstance(g, float) and (
+                        scalar := _scalar_adjoint(node, k, g)) is not None:
+                    adjoint[arg] = scalar
                     continue
                 else:
                     first = adjoint[arg] is None
@@ -313,7 +373,7 @@ class CompiledFormula:
         arrays = _Arrays(self.nodes, like)
 
         def grad_into(x: np.ndarray, out: np.ndarray) -> None:
-            self._run_forward(arrays, x)
+            self._run_forward(arrays, x, self.needed_for_grad)
             self._run_backward(arrays, out)
 
         return grad_into
