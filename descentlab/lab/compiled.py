@@ -12,11 +12,14 @@ module turns that tree into a straight-line program: one instruction per node fo
     log: ā += v̄/a        sqrt: ā += v̄/(2v)     abs: ā += v̄·sign a   tanh: ā += v̄·(1 − v²)
     sigmoid: ā += v̄·v·(1 − v)
 
-These are the engine's own derivatives (autograd/ops), in its order of operations, so the values
-agree with the Tensor expression bit for bit and the gradients to rounding; the tests hold them
-to finite differences and to the engine's autograd. The program is built once per formula; a
-kernel binds it to work arrays for one batch shape, so the lab's many-starts runs evaluate a
-typed formula with a fixed number of NumPy calls per step and no allocation.
+These are the engine's own derivatives (autograd/ops), in its order of operations (tan's is
+written directly; the engine differentiates its sin/cos quotient), so the values agree with the
+Tensor expression bit for bit and the gradients to rounding; the tests hold them to finite
+differences and to the engine's autograd. The program is built once per formula; a kernel binds
+it to work arrays for one batch shape, so the lab's many-starts runs evaluate a typed formula
+with a fixed number of NumPy calls per step and no allocation. The gradient kernel skips the
+values no derivative reads and carries adjoints that stay one number (the top of a sum, a
+constant factor) as numbers.
 """
 
 from __future__ import annotations
