@@ -117,10 +117,12 @@ OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
     "lion": ("lion", {"lr": 1e-4}),
 }
 
-# step(x, g_step, g, f): move x in place along the gradient g_step (g plus any noise) taken at
-# x, where f holds f(x) or None; write ∇f at the new x into g; return f there when the method
-# computed it anyway (second-order methods), else None.
-Step = Callable[[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None"], "np.ndarray | None"]
+# step(x, g_step, g, f, want_value): move x in place along the gradient g_step (g plus any
+# noise) taken at x, where f holds f(x) or None; write ∇f at the new x into g; return f there
+# when asked (the step is recorded) or when the method computed it anyway (second-order
+# methods), else None.
+Step = Callable[[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None", bool],
+                "np.ndarray | None"]
 
 
 def _bind_first_order(name: str, hyperparameters: dict[str, Any], function: Landscape,
@@ -151,9 +153,14 @@ def _bind_first_order(name: str, hyperparameters: dict[str, Any], function: Land
     scratch = [np.empty_like(like) for _ in range(rules.SCRATCH[rule_name])]
     grad_into = function.gradient_kernel(like, use_analytic)
 
-    def step(x: np.ndarray, g_step: np.ndarray, g: np.ndarray, f: np.ndarray | None) -> None:
+    def step(x: np.ndarray, g_step: np.ndarray, g: np.ndarray, f: np.ndarray | None,
+             want_value: bool) -> np.ndarray | None:
         rule(x, g_step, state, scratch=scratch, **hyper)
+        if want_value:  # one evaluation gives both (the same numbers as the kernel's gradient)
+            f, g[...] = function.value_and_grad(x, use_analytic)
+            return f
         grad_into(x, g)
+        return None
 
     return step, hyper
 
@@ -262,7 +269,7 @@ def run_trajectories(function: Landscape, starts: Any, optimizer: str = "adam", 
     diverged_at = np.full(k, -1)
     frozen = np.zeros(k, dtype=bool)
     frozen_x = frozen_g = np.empty((0, function.dim))
-    frozen_f: np.ndarray | None = None
+    frozen_f = np.empty(0)
     sq, work = np.empty(k), np.empty(k)
     above = np.empty(k, dtype=bool)
     gtol_sq = _below_root_bound(gtol)
@@ -289,7 +296,7 @@ def run_trajectories(function: Landscape, starts: Any, optimizer: str = "adam", 
             if grad_noise:
                 np.multiply(rng.standard_normal(g.shape), grad_noise, out=g_noisy)
                 g_noisy += g
-            f = step_fn(x, g_noisy, g, f)
+            f = step_fn(x, g_noisy, g, f, slot < r and recorded[slot] == t + 1)
             if frozen_x.shape[0]:
                 x[frozen], g[frozen] = frozen_x, frozen_g
                 if f is not None:
@@ -302,7 +309,7 @@ def run_trajectories(function: Landscape, starts: Any, optimizer: str = "adam", 
                     diverged_at[bad] = t + 1
                     frozen |= bad
                     frozen_x, frozen_g = x[frozen].copy(), g[frozen].copy()
-                    frozen_f = None if f is None else f[frozen].copy()
+                    frozen_f = (values(x) if f is None else f)[frozen].copy()
 
     final_grad_norms = np.sqrt(sq)
     if f is None:
@@ -323,8 +330,8 @@ def _second_order(name: str, function: Landscape, hyper: dict[str, Any],
     def value_and_grad(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return function.value_and_grad(p, use_analytic)
 
-    def step(x: np.ndarray, g_step: np.ndarray, g: np.ndarray, f: np.ndarray | None
-             ) -> np.ndarray:
+    def step(x: np.ndarray, g_step: np.ndarray, g: np.ndarray, f: np.ndarray | None,
+             want_value: bool) -> np.ndarray:
         x_new, f_new, g_new = inner(x, f, g_step, value_and_grad)
         np.copyto(x, x_new)
         np.copyto(g, g_new)

@@ -153,8 +153,15 @@ def test_noise_and_divergence_freeze_the_same_way_for_analytic_and_autograd_grad
     f = get_function("quadratic_bowl")
     starts = np.array([[1.0, 1.0], [0.5, -0.5], [30.0, 0.0]])
     runs = [run_trajectories(f, starts, "gd", 40, lr=1.05, divergence_radius=100.0,
-                             grad_noise=0.01, use_analytic_grad=a) for a in (True, False)]
+                             grad_noise=0.01, use_analytic_grad=a, record_every=every)
+            for a, every in ((True, 1), (False, 1), (True, 3))]
     for run in runs:
         assert run.status.tolist() == ["max_steps", "max_steps", "diverged"]
     np.testing.assert_array_equal(runs[0].steps_to_diverge, runs[1].steps_to_diverge)
     np.testing.assert_allclose(runs[0].positions, runs[1].positions, rtol=1e-13)
+    for run in runs:
+        # After freezing, the diverged start's records hold f at the frozen point.
+        after = run.recorded_steps >= run.steps_to_diverge[2]
+        frozen_value = (run.final_positions[2] ** 2).sum()
+        np.testing.assert_array_equal(run.losses[2, after], frozen_value)
+        np.testing.assert_array_equal(run.final_losses[2], frozen_value)
