@@ -266,6 +266,7 @@ def run_trajectories(function: Landscape, starts: Any, optimizer: str = "adam", 
     losses = np.empty((k, r), dtype=record_dtype)
     gnorms = np.empty((k, r), dtype=record_dtype)
     last_above = np.full(k, -1)            # last step with ‖∇f‖ ≥ gtol
+    all_above = -1                         # last step at which that held for every start
     diverged_at = np.full(k, -1)
     frozen = np.zeros(k, dtype=bool)
     frozen_x = frozen_g = np.empty((0, function.dim))
@@ -274,6 +275,8 @@ def run_trajectories(function: Landscape, starts: Any, optimizer: str = "adam", 
     above = np.empty(k, dtype=bool)
     gtol_sq = _below_root_bound(gtol)
     radius_sq = divergence_radius ** 2
+    inner_sq = radius_sq * (1 - 1e-9)
+    dim = function.dim
     g_noisy = np.empty_like(x) if grad_noise else g
 
     with np.errstate(over="ignore", invalid="ignore"):
@@ -281,10 +284,13 @@ def run_trajectories(function: Landscape, starts: Any, optimizer: str = "adam", 
         slot = 0
         for t in range(steps + 1):
             _squared_row_norms(g, sq, work)
-            # Written as not(≤) so that a NaN norm counts as not converged.
-            np.less_equal(sq, gtol_sq, out=above)
-            np.logical_not(above, out=above)
-            np.copyto(last_above, t, where=above)
+            if sq.min(initial=np.inf) > gtol_sq:
+                all_above = t       # every start is above gtol: one number says so
+            else:
+                # Written as not(≤) so that a NaN norm counts as not converged.
+                np.less_equal(sq, gtol_sq, out=above)
+                np.logical_not(above, out=above)
+                np.copyto(last_above, t, where=above)
             if slot < r and recorded[slot] == t:
                 if f is None:
                     f = values(x)
@@ -301,9 +307,11 @@ def run_trajectories(function: Landscape, starts: Any, optimizer: str = "adam", 
                 x[frozen], g[frozen] = frozen_x, frozen_g
                 if f is not None:
                     f[frozen] = frozen_f
-            # One reduction tells whether any start left the ball (or turned NaN, which the
-            # max propagates); only then is the per-start mask formed.
-            if not _squared_row_norms(x, sq, work).max(initial=-np.inf) <= radius_sq:
+            # d·(largest |coordinate|)² bounds every start's ‖x‖² (with room for rounding), so
+            # two reductions usually show that none left the ball; NaN fails the test.
+            hi, lo = x.max(initial=0.0), x.min(initial=0.0)
+            if (not (dim * hi * hi <= inner_sq and dim * lo * lo <= inner_sq)
+                    and not _squared_row_norms(x, sq, work).max(initial=-np.inf) <= radius_sq):
                 bad = ~frozen & ~(sq <= radius_sq)
                 if bad.any():
                     diverged_at[bad] = t + 1
@@ -312,6 +320,7 @@ def run_trajectories(function: Landscape, starts: Any, optimizer: str = "adam", 
                     frozen_f = (values(x) if f is None else f)[frozen].copy()
 
     final_grad_norms = np.sqrt(sq)
+    np.maximum(last_above, all_above, out=last_above)
     if f is None:
         f = values(x)
     converged = (last_above < steps) & ~frozen
