@@ -5,7 +5,9 @@ x1 … xn), numbers, + − * / ** (unary − and +), and the functions sin cos t
 sigmoid with the constants pi and e. Nothing else is accepted (no attributes, subscripts, other
 calls, lambdas, comprehensions, strings), and the string is never passed to eval/exec/compile:
 the checked tree is walked node by node and each node becomes a Tensor op, so autograd gives the
-gradient and Hessian of what the user typed.
+Hessian of what the user typed. The same tree is also compiled to a NumPy program with its
+derivative (:mod:`descentlab.lab.compiled`), which gives the values and gradients the lab's
+batched runs evaluate every step.
 
 Constant parts are computed once at parse time, so ``1/0``, ``log(0)`` or ``(1e12)**100`` are
 refused with the piece named instead of failing later. A formula without any variable is refused
@@ -30,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 from ..autograd.tensor import Tensor
+from .compiled import CompiledFormula
 from .functions import Landscape
 
 __all__ = ["parse_function", "nonfinite_region", "NonFinite", "MAX_LENGTH", "MAX_EXPONENT",
@@ -318,7 +321,8 @@ def parse_function(source: str, domain: tuple[tuple[float, float], ...] | None =
         raise ValueError(f"domain has {len(box)} ranges but the formula has {dim} variable(s) "
                          f"({', '.join(order)})")
     box = tuple((float(a), float(b)) for a, b in box)
-    f = Landscape(name or text, dim, expr, box, [], [], text, text, {"variables": order})
+    f = Landscape(name or text, dim, expr, box, [], [], text, text, {"variables": order},
+                  derived=CompiledFormula(body, order))
     region = nonfinite_region(f)
     if region.fraction == 1.0:
         at = ", ".join(f"{v:g}" for v in region.example)

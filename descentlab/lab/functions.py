@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -37,6 +37,21 @@ __all__ = [
 KINDS = ("minimum", "maximum", "saddle", "degenerate")
 Expr = Callable[[Tensor], Tensor]
 NumpyValueGrad = Callable[[np.ndarray], "tuple[np.ndarray, np.ndarray]"]
+# grad_into(x, out): writes ∇f(x) into ``out`` (shaped like x) without allocating.
+GradInto = Callable[[np.ndarray, np.ndarray], None]
+# A factory: given a batch to come (its shape and memory layout), a GradInto that owns the work
+# arrays it needs for batches like it (one per run: it is not safe to share across threads).
+GradKernel = Callable[[np.ndarray], GradInto]
+
+
+class Derived(Protocol):
+    """A value and gradient derived by the program from the expression (a compiled formula)."""
+
+    def value(self, x: np.ndarray) -> np.ndarray: ...
+
+    def value_and_grad(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def grad_kernel(self, like: np.ndarray) -> GradInto: ...
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,11 @@ class Landscape:
         critical_points: all known critical points (global minima included), with their kinds.
         formula: plain-text formula; ``latex``: the same in LaTeX.
         params: the parameters it was built with (κ, a, b, dim, ...).
+        numpy_value_and_grad: a hand-written NumPy (f, ∇f), when there is one.
+        numpy_grad_kernel: the same gradient written into preallocated arrays (the lab's
+            batched runs call it every step).
+        derived: a value and gradient derived from the expression by the program (formula
+            landscapes compile theirs); used in place of the engine's autograd.
     """
 
     name: str
@@ -73,6 +93,8 @@ class Landscape:
     latex: str
     params: dict = field(default_factory=dict)
     numpy_value_and_grad: NumpyValueGrad | None = None
+    numpy_grad_kernel: GradKernel | None = None
+    derived: Derived | None = None
 
     def __call__(self, x: Tensor | np.ndarray) -> Tensor:
         """f(x) for x of shape (..., d); returns shape (...)."""
@@ -103,12 +125,38 @@ class Landscape:
         x = np.asarray(x)
         if use_analytic and self.numpy_value_and_grad is not None:
             return self.numpy_value_and_grad(x)
+        if self.derived is not None:
+            return self.derived.value_and_grad(x)
         with enable_grad():
             t = Tensor._wrap(np.array(x, dtype=x.dtype if x.dtype.kind == "f" else np.float64),
                              requires_grad=True)
             out = self(t)
             (g,) = _autograd_grad(out.sum(), t)
         return out.detach().numpy(), g.numpy()
+
+    def values(self, x: np.ndarray, use_analytic: bool = True) -> np.ndarray:
+        """f at a NumPy batch (..., d), from the same source ``value_and_grad`` would use."""
+        if use_analytic and self.numpy_value_and_grad is not None:
+            return self.numpy_value_and_grad(np.asarray(x))[0]
+        if self.derived is not None:
+            return self.derived.value(np.asarray(x))
+        return self.value(x)
+
+    def gradient_kernel(self, like: np.ndarray, use_analytic: bool = True) -> GradInto:
+        """grad_into(x, out): out ← ∇f(x) for batches shaped and laid out like ``like``.
+
+        The in-place forms (hand-written or derived) reuse work arrays allocated here; the
+        others evaluate ``value_and_grad`` and copy its gradient into ``out``.
+        """
+        if use_analytic and self.numpy_grad_kernel is not None:
+            return self.numpy_grad_kernel(like)
+        if self.derived is not None and not (use_analytic and self.has_analytic_grad):
+            return self.derived.grad_kernel(like)
+
+        def grad_into(x: np.ndarray, out: np.ndarray) -> None:
+            out[...] = self.value_and_grad(x, use_analytic)[1]
+
+        return grad_into
 
     def grad(self, x: np.ndarray, use_analytic: bool = True) -> np.ndarray:
         """∇f at a NumPy batch (..., d)."""
@@ -267,6 +315,27 @@ def rosenbrock(a: float = 1.0, b: float = 100.0, dim: int = 2) -> Landscape:
         g[..., 1:] += 2.0 * b * r
         return (s * s + b * r * r).sum(-1), g
 
+    def grad_kernel(like: np.ndarray) -> GradInto:
+        r = np.empty_like(like[..., 1:])
+        s = np.empty_like(r)
+
+        def grad_into(x: np.ndarray, g: np.ndarray) -> None:
+            # np_vg's gradient, operation for operation, written into g.
+            head, tail = x[..., :-1], x[..., 1:]
+            np.multiply(head, head, out=r)
+            np.subtract(tail, r, out=r)
+            np.subtract(a, head, out=s)
+            np.multiply(s, -2.0, out=s)
+            g_head = g[..., :-1]
+            np.multiply(head, 4.0 * b, out=g_head)
+            g_head *= r
+            np.subtract(s, g_head, out=g_head)
+            g[..., -1] = 0.0
+            np.multiply(r, 2.0 * b, out=r)
+            g[..., 1:] += r
+
+        return grad_into
+
     if dim == 2:
         minima = [_cp("minimum", 0.0, a, a * a)]
     else:
@@ -275,7 +344,8 @@ def rosenbrock(a: float = 1.0, b: float = 100.0, dim: int = 2) -> Landscape:
     return Landscape("rosenbrock", dim, expr, box, minima, list(minima),
                      f"sum_i ({a:g} - x_i)**2 + {b:g}*(x_(i+1) - x_i**2)**2" if dim > 2
                      else f"({a:g} - x)**2 + {b:g}*(y - x**2)**2",
-                     rf"f(x,y)=({a:g}-x)^2+{b:g}(y-x^2)^2", {"a": a, "b": b, "dim": dim}, np_vg)
+                     rf"f(x,y)=({a:g}-x)^2+{b:g}(y-x^2)^2", {"a": a, "b": b, "dim": dim}, np_vg,
+                     grad_kernel)
 
 
 def himmelblau() -> Landscape:

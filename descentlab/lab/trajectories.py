@@ -117,13 +117,21 @@ OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
     "lion": ("lion", {"lr": 1e-4}),
 }
 
+# step(x, g_step, g, f, want_value): move x in place along the gradient g_step (g plus any
+# noise) taken at x, where f holds f(x) or None; write ∇f at the new x into g; return f there
+# when asked (the step is recorded) or when the method computed it anyway (second-order
+# methods), else None.
+Step = Callable[[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None", bool],
+                "np.ndarray | None"]
 
-def _bind_first_order(name: str, hyperparameters: dict[str, Any]
-                      ) -> tuple[Callable[..., Any], dict[str, Any]]:
+
+def _bind_first_order(name: str, hyperparameters: dict[str, Any], function: Landscape,
+                      like: np.ndarray, use_analytic: bool) -> tuple[Step, dict[str, Any]]:
     """A (K, d)-batch step around ``rules.<rule>``: the rule's own code moves all K starts.
 
     Hyperparameters take torch's spelling too (``betas=(β1, β2)``); the ones the rule's
-    ``<rule>_init`` takes (momentum, amsgrad, centered, ...) also shape its state.
+    ``<rule>_init`` takes (momentum, amsgrad, centered, ...) also shape its state. The rule's
+    state and work arrays are allocated once, laid out like ``like``, and reused every step.
     """
     from ..optim import rules
 
@@ -141,16 +149,18 @@ def _bind_first_order(name: str, hyperparameters: dict[str, Any]
     if not hyper["lr"] > 0:
         raise ValueError(f"{name}: lr={hyper['lr']!r} must be > 0")
     init_keys = [p for p in inspect.signature(init).parameters if p != "param"]
-    state: dict[str, Any] = {}
-    scratch: list[np.ndarray] = []
+    state = init(like, **{k: hyper[k] for k in init_keys if k in hyper})
+    scratch = [np.empty_like(like) for _ in range(rules.SCRATCH[rule_name])]
+    grad_into = function.gradient_kernel(like, use_analytic)
 
-    def step(x: np.ndarray, f: np.ndarray, g: np.ndarray, vg: Callable) -> tuple:
-        if not state:
-            state.update(init(x, **{k: hyper[k] for k in init_keys if k in hyper}))
-            # Work arrays allocated once and reused every step (the rules' ``scratch``).
-            scratch.extend(np.empty_like(x) for _ in range(rules.SCRATCH[rule_name]))
-        rule(x, g, state, scratch=scratch, **hyper)
-        return (x, *vg(x))
+    def step(x: np.ndarray, g_step: np.ndarray, g: np.ndarray, f: np.ndarray | None,
+             want_value: bool) -> np.ndarray | None:
+        rule(x, g_step, state, scratch=scratch, **hyper)
+        if want_value:  # one evaluation gives both (the same numbers as the kernel's gradient)
+            f, g[...] = function.value_and_grad(x, use_analytic)
+            return f
+        grad_into(x, g)
+        return None
 
     return step, hyper
 
@@ -167,12 +177,39 @@ def _as_starts(starts: Any, dim: int) -> np.ndarray:
     return x
 
 
+def _below_root_bound(bound: float) -> float:
+    """The largest s with √s < bound in floating point, so ``s <= it`` tests ‖v‖ < bound on ‖v‖²
+    without a square root per point (√ is correctly rounded, hence monotone)."""
+    if not bound > 0:
+        return -np.inf
+    s = bound * bound
+    while s > 0 and np.sqrt(s) >= bound:
+        s = np.nextafter(s, 0.0)
+    while np.sqrt(np.nextafter(s, np.inf)) < bound:
+        s = np.nextafter(s, np.inf)
+    return s
+
+
+def _squared_row_norms(v: np.ndarray, out: np.ndarray, work: np.ndarray) -> np.ndarray:
+    """out ← Σⱼ v[:, j]² for a (K, d) batch, one coordinate column at a time (each contiguous
+    in the coordinate-major layout the runner keeps)."""
+    np.multiply(v[:, 0], v[:, 0], out=out)
+    for j in range(1, v.shape[1]):
+        np.multiply(v[:, j], v[:, j], out=work)
+        out += work
+    return out
+
+
 def run_trajectories(function: Landscape, starts: Any, optimizer: str = "adam", steps: int = 100,
                      *, gtol: float = 1e-6, divergence_radius: float = 1e6,
-                     record_every: int = 1, use_analytic_grad: bool = True,
-                     grad_noise: float = 0.0, seed: int | None = 0,
-                     **hyperparameters: Any) -> Trajectories:
+                     record_every: int = 1, record_dtype: Any = np.float64,
+                     use_analytic_grad: bool = True, grad_noise: float = 0.0,
+                     seed: int | None = 0, **hyperparameters: Any) -> Trajectories:
     """Run ``optimizer`` for ``steps`` steps from every row of ``starts`` at once.
+
+    The K points live in one (K, d) array stored coordinate-major (each coordinate's K values
+    contiguous); the rule, the gradient and the checks write into arrays allocated once, so a
+    run's memory is O(K) plus what it records.
 
     Args:
         function: the landscape (``get_function(...)`` or ``parse_function(...)``).
@@ -183,7 +220,11 @@ def run_trajectories(function: Landscape, starts: Any, optimizer: str = "adam", 
         divergence_radius: a start whose ‖x‖₂ exceeds this (or turns non-finite) is diverged and
             frozen where it was declared so.
         record_every: keep every n-th step (plus the last); 100,000 starts × 500 steps of
-            (K, R, d) float64 history would be 800 MB, so big runs record sparsely.
+            (K, R, d) float64 history would be 800 MB, so big runs record sparsely
+            (``record_every=steps`` keeps only the start and the end: O(K) memory).
+        record_dtype: dtype of the recorded positions, losses and gradient norms (np.float32
+            halves the history; the run itself is float64 either way, and the final_* fields
+            stay float64).
         use_analytic_grad: use the landscape's hand-written NumPy gradient when it has one.
         grad_noise: σ of Gaussian noise added to every gradient (perturbed GD, saddle escape).
         seed: seed of that noise.
@@ -195,62 +236,117 @@ def run_trajectories(function: Landscape, starts: Any, optimizer: str = "adam", 
         raise ValueError(f"steps={steps!r} must be a non-negative integer")
     if record_every < 1:
         raise ValueError(f"record_every={record_every!r} must be >= 1")
-    x = _as_starts(starts, function.dim)
+    record_dtype = np.dtype(record_dtype)
+    if record_dtype.kind != "f":
+        raise ValueError(f"record_dtype={record_dtype} must be a floating dtype")
+    # Coordinate-major: column j of x is contiguous, so the gradient's per-coordinate
+    # expressions and the element-wise rules stream through memory.
+    x = np.asfortranarray(_as_starts(starts, function.dim))
+    g = np.empty_like(x)
     if name in SECOND_ORDER:
-        step_fn = _newton(function, hyperparameters) if name == "newton" else _bfgs(
-            function, hyperparameters)
+        step_fn = _second_order(name, function, hyperparameters, use_analytic_grad)
         hyper = dict(hyperparameters)
     elif name in OPTIMIZERS:
-        step_fn, hyper = _bind_first_order(name, hyperparameters)
+        step_fn, hyper = _bind_first_order(name, hyperparameters, function, x,
+                                           use_analytic_grad)
     else:
         raise ValueError(f"unknown optimizer {optimizer!r}; valid: "
                          f"{', '.join(sorted(OPTIMIZERS) + list(SECOND_ORDER))}")
     rng = np.random.default_rng(seed)
 
-    def value_and_grad(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return function.value_and_grad(p, use_analytic_grad)
+    def values(p: np.ndarray) -> np.ndarray:
+        return function.values(p, use_analytic_grad)
 
     k = x.shape[0]
     recorded = list(range(0, steps + 1, record_every))
     if recorded[-1] != steps:
         recorded.append(steps)
     r = len(recorded)
-    positions = np.empty((k, r, function.dim))
-    losses = np.empty((k, r))
-    gnorms = np.empty((k, r))
+    positions = np.empty((k, r, function.dim), dtype=record_dtype)
+    losses = np.empty((k, r), dtype=record_dtype)
+    gnorms = np.empty((k, r), dtype=record_dtype)
     last_above = np.full(k, -1)            # last step with ‖∇f‖ ≥ gtol
+    all_above = -1                         # last step at which that held for every start
     diverged_at = np.full(k, -1)
     frozen = np.zeros(k, dtype=bool)
-    frozen_x = np.empty((0, function.dim))
+    frozen_x = frozen_g = np.empty((0, function.dim))
+    frozen_f = np.empty(0)
+    sq, work = np.empty(k), np.empty(k)
+    above = np.empty(k, dtype=bool)
+    gtol_sq = _below_root_bound(gtol)
+    radius_sq = divergence_radius ** 2
+    inner_sq = radius_sq * (1 - 1e-9)
+    dim = function.dim
+    g_noisy = np.empty_like(x) if grad_noise else g
 
     with np.errstate(over="ignore", invalid="ignore"):
-        f, g = value_and_grad(x)
+        f, g[...] = function.value_and_grad(x, use_analytic_grad)
         slot = 0
         for t in range(steps + 1):
-            gn = np.sqrt(np.einsum("kd,kd->k", g, g))
-            last_above[~(gn < gtol)] = t
+            _squared_row_norms(g, sq, work)
+            if sq.min(initial=np.inf) > gtol_sq:
+                all_above = t       # every start is above gtol: one number says so
+            else:
+                # Written as not(≤) so that a NaN norm counts as not converged.
+                np.less_equal(sq, gtol_sq, out=above)
+                np.logical_not(above, out=above)
+                np.copyto(last_above, t, where=above)
             if slot < r and recorded[slot] == t:
-                positions[:, slot], losses[:, slot], gnorms[:, slot] = x, f, gn
+                if f is None:
+                    f = values(x)
+                positions[:, slot], losses[:, slot] = x, f
+                gnorms[:, slot] = np.sqrt(sq)
                 slot += 1
             if t == steps:
                 break
             if grad_noise:
-                g = g + grad_noise * rng.standard_normal(g.shape)
-            x, f, g = step_fn(x, f, g, value_and_grad)
-            if frozen.any():
-                x[frozen] = frozen_x
-                f[frozen], g[frozen] = value_and_grad(frozen_x)
-            bad = ~frozen & ~(np.einsum("kd,kd->k", x, x) <= divergence_radius ** 2)
-            if bad.any():
-                diverged_at[bad] = t + 1
-                frozen |= bad
-                frozen_x = x[frozen].copy()
+                np.multiply(rng.standard_normal(g.shape), grad_noise, out=g_noisy)
+                g_noisy += g
+            f = step_fn(x, g_noisy, g, f, slot < r and recorded[slot] == t + 1)
+            if frozen_x.shape[0]:
+                x[frozen], g[frozen] = frozen_x, frozen_g
+                if f is not None:
+                    f[frozen] = frozen_f
+            # d·(largest |coordinate|)² bounds every start's ‖x‖² (with room for rounding), so
+            # two reductions usually show that none left the ball; NaN fails the test.
+            hi, lo = x.max(initial=0.0), x.min(initial=0.0)
+            if (not (dim * hi * hi <= inner_sq and dim * lo * lo <= inner_sq)
+                    and not _squared_row_norms(x, sq, work).max(initial=-np.inf) <= radius_sq):
+                bad = ~frozen & ~(sq <= radius_sq)
+                if bad.any():
+                    diverged_at[bad] = t + 1
+                    frozen |= bad
+                    frozen_x, frozen_g = x[frozen].copy(), g[frozen].copy()
+                    frozen_f = (values(x) if f is None else f)[frozen].copy()
 
+    final_grad_norms = np.sqrt(sq)
+    np.maximum(last_above, all_above, out=last_above)
+    if f is None:
+        f = values(x)
     converged = (last_above < steps) & ~frozen
     status = np.where(frozen, "diverged", np.where(converged, "converged", "max_steps"))
     return Trajectories(
         function, name, hyper, positions, losses, gnorms, np.array(recorded), status,
-        np.where(converged, last_above + 1, -1), diverged_at, x, f, gnorms[:, -1].copy())
+        np.where(converged, last_above + 1, -1), diverged_at, np.ascontiguousarray(x), f,
+        final_grad_norms)
+
+
+def _second_order(name: str, function: Landscape, hyper: dict[str, Any],
+                  use_analytic: bool) -> Step:
+    """Newton's or BFGS's (K, d) step, moving the runner's arrays in place."""
+    inner = _newton(function, hyper) if name == "newton" else _bfgs(function, hyper)
+
+    def value_and_grad(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return function.value_and_grad(p, use_analytic)
+
+    def step(x: np.ndarray, g_step: np.ndarray, g: np.ndarray, f: np.ndarray | None,
+             want_value: bool) -> np.ndarray:
+        x_new, f_new, g_new = inner(x, f, g_step, value_and_grad)
+        np.copyto(x, x_new)
+        np.copyto(g, g_new)
+        return f_new
+
+    return step
 
 
 def _newton(function: Landscape, hyper: dict[str, Any]) -> Callable[..., Any]:

@@ -129,3 +129,39 @@ def test_argument_errors_name_the_fix():
     with pytest.raises(ValueError, match=r"shape \(K, 2\)"):
         run_trajectories(f, np.zeros((3, 3)), "gd")
     assert {"gd", "momentum", "adam", "rmsprop"} <= set(OPTIMIZERS)
+
+
+def test_float32_records_and_strides_hold_the_float64_run_rounded():
+    f = get_function("rosenbrock")
+    full = run_trajectories(f, STARTS, "adam", 50, lr=0.05)
+    sparse = run_trajectories(f, STARTS, "adam", 50, lr=0.05, record_every=20,
+                              record_dtype=np.float32)
+    assert sparse.positions.dtype == sparse.losses.dtype == sparse.grad_norms.dtype == np.float32
+    assert sparse.positions.shape == (3, 4, 2) and sparse.recorded_steps.tolist() == [0, 20, 40, 50]
+    cols = [0, 20, 40, 50]
+    np.testing.assert_array_equal(sparse.positions, full.positions[:, cols].astype(np.float32))
+    np.testing.assert_array_equal(sparse.losses, full.losses[:, cols].astype(np.float32))
+    np.testing.assert_array_equal(sparse.grad_norms, full.grad_norms[:, cols].astype(np.float32))
+    # The run itself stays float64: the final state is the float64 run's.
+    assert sparse.final_positions.dtype == np.float64
+    np.testing.assert_array_equal(sparse.final_positions, full.final_positions)
+    with pytest.raises(ValueError, match="floating"):
+        run_trajectories(f, STARTS, "adam", 5, record_dtype=np.int32)
+
+
+def test_noise_and_divergence_freeze_the_same_way_for_analytic_and_autograd_gradients():
+    f = get_function("quadratic_bowl")
+    starts = np.array([[1.0, 1.0], [0.5, -0.5], [30.0, 0.0]])
+    runs = [run_trajectories(f, starts, "gd", 40, lr=1.05, divergence_radius=100.0,
+                             grad_noise=0.01, use_analytic_grad=a, record_every=every)
+            for a, every in ((True, 1), (False, 1), (True, 3))]
+    for run in runs:
+        assert run.status.tolist() == ["max_steps", "max_steps", "diverged"]
+    np.testing.assert_array_equal(runs[0].steps_to_diverge, runs[1].steps_to_diverge)
+    np.testing.assert_allclose(runs[0].positions, runs[1].positions, rtol=1e-13)
+    for run in runs:
+        # After freezing, the diverged start's records hold f at the frozen point.
+        after = run.recorded_steps >= run.steps_to_diverge[2]
+        frozen_value = (run.final_positions[2] ** 2).sum()
+        np.testing.assert_array_equal(run.losses[2, after], frozen_value)
+        np.testing.assert_array_equal(run.final_losses[2], frozen_value)
