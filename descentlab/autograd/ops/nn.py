@@ -11,6 +11,16 @@ The forward is a zero-copy strided view (``numpy.lib.stride_tricks.as_strided``)
 once; col2im adds kh·kw strided slices, never a Python loop over pixels, and when the windows tile
 the input (stride = kernel, as in 2×2 pooling) it is a single transposed copy. Max pooling never
 copies the windows: it takes a running maximum over the kh·kw strided views.
+
+Convolution has its own window layout, channels first: ``conv_windows`` gives
+cols[n, (c, a, b), (i, j)] = x[n, c, i·sh + a·dh, j·sw + b·dw], shape (N, C·kh·kw, Ho·Wo), so
+the forward is W (O, C·kh·kw) @ cols batched over n and lands in (N, O, Ho·Wo) — already NCHW,
+no transpose. Each of those products is small enough for BLAS to run on one thread, which keeps
+a busy machine from stalling the step on a second thread. ``Conv2dFn`` (y = conv(x, W)),
+``ConvInputGrad`` (its vector-Jacobian product in x, the transposed convolution) and
+``ConvWeightGrad`` (its product in W) are bilinear maps whose backwards are each other:
+⟨h, convᵀ(g, W)⟩ = ⟨g, conv(h, W)⟩ and ⟨K, wgrad(g, x)⟩ = ⟨g, conv(x, K)⟩, so every order of
+derivative is exact.
 """
 
 from __future__ import annotations
@@ -21,13 +31,14 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..function import Function, FunctionCtx
-from ..graph import Op, wrap
+from ..graph import Node, Op, wrap
 from ..mode import mode_state
 from .arith import ones_vector, row_offsets
 from .shape import Cat
 
-__all__ = ["Im2Col", "Col2Im", "MaxPool2dFn", "MaxScatter", "MaxGather", "CrossEntropyRows",
-           "LSTMPointwise", "Unbind", "im2col_array", "col2im_array", "output_size"]
+__all__ = ["Conv2dFn", "ConvGeometry", "ConvInputGrad", "ConvWeightGrad", "Im2Col", "Col2Im",
+           "MaxPool2dFn", "MaxScatter", "MaxGather", "CrossEntropyRows", "LSTMPointwise",
+           "Unbind", "im2col_array", "col2im_array", "conv_windows", "output_size"]
 
 Pair = tuple[int, int]
 
@@ -76,6 +87,155 @@ def col2im_array(cols: np.ndarray, shape: tuple, stride: Pair, dilation: Pair) -
         for b in range(kw):
             out[:, :, rows, b * dw: b * dw + sw * (wo - 1) + 1: sw] += windows[..., a, b]
     return out
+
+
+def conv_windows(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
+    """The windows of ``x`` (N, C, H, W) as (N, C·kh·kw, Ho·Wo), channels first: one strided
+    view copied once (not at all for a 1×1 kernel with stride 1)."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    ho, wo = output_size(h, kh, sh, dh), output_size(w, kw, sw, dw)
+    s_n, s_c, s_h, s_w = x.strides
+    view = as_strided(
+        x, shape=(n, c, kh, kw, ho, wo),
+        strides=(s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw), writeable=False,
+    )
+    return view.reshape(n, c * kh * kw, ho * wo)
+
+
+def conv_windows_adjoint(cols: np.ndarray, shape: tuple, kernel: Pair, stride: Pair,
+                         dilation: Pair) -> np.ndarray:
+    """The adjoint of ``conv_windows``: each window entry of cols (N, C·kh·kw, Ho·Wo) summed
+    back into an array of ``shape`` (N, C, H, W), by kh·kw strided adds."""
+    n, c, h, w = shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    ho, wo = output_size(h, kh, sh, dh), output_size(w, kw, sw, dw)
+    windows = cols.reshape(n, c, kh, kw, ho, wo)
+    if _tiles(kernel, stride, dilation) and (ho * kh, wo * kw) == (h, w):
+        # Each input entry is in exactly one window: one transposed copy.
+        return np.ascontiguousarray(windows.transpose(0, 1, 4, 2, 5, 3)).reshape(shape)
+    out = np.zeros(shape, dtype=cols.dtype)
+    for a in range(kh):
+        rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
+        for b in range(kw):
+            out[:, :, rows, b * dw: b * dw + sw * (wo - 1) + 1: sw] += windows[:, :, a, b]
+    return out
+
+
+class ConvGeometry:
+    """A convolution's fixed arguments: kernel, stride, dilation, groups."""
+
+    __slots__ = ("kernel", "stride", "dilation", "groups")
+
+    def __init__(self, kernel: Pair, stride: Pair, dilation: Pair, groups: int):
+        self.kernel, self.stride, self.dilation, self.groups = kernel, stride, dilation, groups
+
+    def windows(self, x: np.ndarray) -> np.ndarray:
+        """x's windows grouped: (N, G, C/G·kh·kw, Ho·Wo)."""
+        cols = conv_windows(x, self.kernel, self.stride, self.dilation)
+        n, k, ell = cols.shape
+        return cols.reshape(n, self.groups, k // self.groups, ell)
+
+    def kernels(self, w: np.ndarray) -> np.ndarray:
+        """W (O, C/G, kh, kw) as (G, O/G, C/G·kh·kw)."""
+        return w.reshape(self.groups, w.shape[0] // self.groups, -1)
+
+
+class Conv2dFn(Op):
+    """y[n, o] = b[o] + Σ_{c,a,b} W[o, c, a, b]·x[n, g(o)·C/G + c, i·s + a·d, j·s + b·d]
+    (x already padded);  ∂/∂x = ConvInputGrad(g, W), ∂/∂W = ConvWeightGrad(g, x),
+    ∂/∂b = Σ g over n, i, j.
+
+    One batched product W (G, O/G, K) @ cols (N, G, K, Ho·Wo); the windows are kept for the
+    weight gradient, so the backward copies nothing again.
+    """
+
+    save_inputs = True
+    array_backward = True
+    frees = ("cols",)
+
+    @staticmethod
+    def forward(ctx, x, w, b=None, *, geometry: ConvGeometry):
+        cols = geometry.windows(x)
+        y = np.matmul(geometry.kernels(w), cols)
+        n, _, _, ell = cols.shape
+        (kh, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
+        y = y.reshape(n, w.shape[0], output_size(x.shape[2], kh, sh, dh),
+                      output_size(x.shape[3], kw, sw, dw))
+        if b is not None:
+            y += b.reshape(-1, 1, 1)
+        if isinstance(ctx, Node):  # recorded: keep the windows for the weight gradient
+            ctx.geometry, ctx.cols = geometry, cols
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        saved = ctx.saved
+        x, w = saved[0], saved[1]
+        p, geometry = ctx.parents, ctx.geometry
+        gx = ConvInputGrad.call(g, w, shape=tuple(x.shape), geometry=geometry) \
+            if p[0] is not None else None
+        gw = ConvWeightGrad.call(g, x, shape=tuple(w.shape), geometry=geometry, cols=ctx.cols) \
+            if p[1] is not None else None
+        if len(p) == 2:
+            return gx, gw
+        return gx, gw, (g.sum((0, 2, 3)) if p[2] is not None else None)
+
+
+class ConvInputGrad(Op):
+    """The transposed convolution: x̄ = col2im(Wᵀ @ g) of ``shape``, the vector-Jacobian
+    product of conv in x;  ∂/∂g = conv(h, W), ∂/∂W = ConvWeightGrad(g, h)."""
+
+    save_inputs = True
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, g, w, *, shape: tuple, geometry: ConvGeometry):
+        n, groups = g.shape[0], geometry.groups
+        grouped = g.reshape(n, groups, g.shape[1] // groups, -1)
+        cols = np.matmul(geometry.kernels(w).transpose(0, 2, 1), grouped)
+        ctx.shape, ctx.geometry = shape, geometry
+        return conv_windows_adjoint(cols.reshape(n, -1, cols.shape[-1]), shape, geometry.kernel,
+                                    geometry.stride, geometry.dilation)
+
+    @staticmethod
+    def backward(ctx, h):
+        g, w = ctx.saved
+        p, geometry = ctx.parents, ctx.geometry
+        gg = Conv2dFn.call(h, w, geometry=geometry) if p[0] is not None else None
+        gw = ConvWeightGrad.call(g, h, shape=tuple(w.shape), geometry=geometry) \
+            if p[1] is not None else None
+        return gg, gw
+
+
+class ConvWeightGrad(Op):
+    """W̄[o, c, a, b] = Σ_{n,i,j} g[n, o, i, j]·x[n, c, i·s + a·d, j·s + b·d] of ``shape``, the
+    vector-Jacobian product of conv in W;  ∂/∂g = conv(x, K), ∂/∂x = ConvInputGrad(g, K).
+
+    ``cols``: x's windows when the forward already cut them.
+    """
+
+    save_inputs = True
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, g, x, *, shape: tuple, geometry: ConvGeometry, cols=None):
+        if cols is None:
+            cols = geometry.windows(x)
+        n, groups = g.shape[0], geometry.groups
+        grouped = g.reshape(n, groups, g.shape[1] // groups, -1)
+        per_sample = np.matmul(grouped, cols.transpose(0, 1, 3, 2))
+        ctx.shape, ctx.geometry = shape, geometry
+        return np.add.reduce(per_sample, axis=0).reshape(shape)
+
+    @staticmethod
+    def backward(ctx, k):
+        g, x = ctx.saved
+        p, geometry = ctx.parents, ctx.geometry
+        gg = Conv2dFn.call(x, k, geometry=geometry) if p[0] is not None else None
+        gx = ConvInputGrad.call(g, k, shape=tuple(x.shape), geometry=geometry) \
+            if p[1] is not None else None
+        return gg, gx
 
 
 def _window_slices(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair):

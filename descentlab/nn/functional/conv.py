@@ -7,7 +7,8 @@ from typing import Any
 
 from ...autograd import ops as _ops
 from ...autograd.creation import pad as _pad
-from ...autograd.ops.nn import Col2Im, Im2Col, output_size
+from ...autograd.graph import label
+from ...autograd.ops.nn import Col2Im, Conv2dFn, ConvGeometry, Im2Col, output_size
 from ...autograd.tensor import Tensor
 
 
@@ -85,7 +86,8 @@ def conv2d(
     """2-D cross-correlation, as torch:
     out[n, o, i, j] = b[o] + Σ_{c,a,b} W[o, c, a, b] · x_pad[n, g·C/G + c, i·s + a·d, j·s + b·d].
 
-    Computed as im2col (windows → rows) then one matrix product per group.
+    Computed as one batched matrix product over the windows (``Conv2dFn``), whose backward
+    is the transposed convolution and the weight-gradient product, each differentiable again.
 
     Args:
         input: (N, C, H, W) or (C, H, W).
@@ -106,19 +108,10 @@ def conv2d(
     pads = _conv_padding(padding, (kh, kw), dilation)
     if any(pads):
         x = _pad(x, pads)
-    cols = _windows(x, (kh, kw), stride, dilation, "conv2d")
-    _, ho, wo = cols.shape[:3]
-    m = n * ho * wo
-    if groups == 1:
-        out = cols.reshape(m, c * kh * kw) @ weight.reshape(out_ch, -1).t()
-    else:
-        kg = cg * kh * kw
-        per_group = cols.reshape(m, groups, kg).permute(1, 0, 2)
-        w = weight.reshape(groups, out_ch // groups, kg).transpose(1, 2)
-        out = (per_group @ w).permute(1, 0, 2).reshape(m, out_ch)
-    if bias is not None:
-        out = out + bias
-    out = out.reshape(n, ho, wo, out_ch).permute(0, 3, 1, 2)
+    _check_windows(x, (kh, kw), stride, dilation, "conv2d")
+    geometry = ConvGeometry((kh, kw), stride, dilation, groups)
+    args = (x, weight) if bias is None else (x, weight, bias)
+    out = label(Conv2dFn.apply(*args, geometry=geometry), "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
 
 
