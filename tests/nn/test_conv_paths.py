@@ -70,3 +70,28 @@ def test_conv2d_float32_stays_float32():
     assert all(t.grad.dtype == dl.float32 for t in leaves)
     ref = torch.nn.functional.conv2d(*(torch.from_numpy(a) for a in (x, w, b)), padding=1)
     np.testing.assert_allclose(y.detach().numpy(), ref.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(stride=1),
+    dict(stride=2, padding=1, output_padding=1),
+    dict(stride=(2, 1), dilation=(1, 2), groups=2),
+])
+def test_conv_transpose2d_first_and_second_derivatives_match_torch(kwargs):
+    """conv_transpose2d is conv2d's input gradient: its derivatives in x, W and b (and their
+    derivatives) come from conv2d and the weight-gradient product."""
+    rng = np.random.default_rng(3)
+    groups = kwargs.get("groups", 1)
+    x, w, b = (rng.standard_normal(s) for s in ((2, 4, 5, 4), (4, 6 // groups, 3, 2), (6,)))
+    vectors = [rng.standard_normal(a.shape) for a in (x, w, b)]
+
+    def derivatives(lib):
+        leaves = [lib.tensor(a, requires_grad=True) for a in (x, w, b)]
+        y = lib.nn.functional.conv_transpose2d(*leaves, **kwargs)
+        grads = lib.autograd.grad((y ** 3).sum(), leaves, create_graph=True)
+        hv = lib.autograd.grad(sum((g * lib.tensor(v)).sum() for g, v in zip(grads, vectors)),
+                               leaves)
+        return [t.detach().numpy() for t in (y, *grads, *hv)]
+
+    for a, t in zip(derivatives(dl), derivatives(torch)):
+        np.testing.assert_allclose(a, t, rtol=1e-7, atol=1e-9)

@@ -8,7 +8,7 @@ from typing import Any
 from ...autograd import ops as _ops
 from ...autograd.creation import pad as _pad
 from ...autograd.graph import label
-from ...autograd.ops.nn import Col2Im, Conv2dFn, ConvGeometry, Im2Col, output_size
+from ...autograd.ops.nn import Conv2dFn, ConvGeometry, ConvInputGrad, Im2Col, output_size
 from ...autograd.tensor import Tensor
 
 
@@ -158,8 +158,9 @@ def conv_transpose2d(
     (i·s, j·s), then ``padding`` rows/columns are cropped from each side and ``output_padding``
     zero rows/columns added at the end; H_out = (H − 1)·s − 2p + d·(k − 1) + output_padding + 1.
 
-    Computed as one matrix product (x against the flattened kernels) then col2im, whose adjoint
-    is im2col, so gradients of any order come from the engine.
+    It is ``ConvInputGrad``, conv2d's input gradient with x as the upstream gradient: one
+    batched product with the kernels then kh·kw strided adds; its derivatives are conv2d and
+    the weight-gradient product, so gradients of any order come from the engine.
 
     Args:
         input: (N, C_in, H, W) or (C_in, H, W).
@@ -183,18 +184,10 @@ def conv_transpose2d(
                 f"stride {stride} or dilation {dilation}"
             )
     cout = og * groups
-    m = n * h * w
-    rows = x.permute(0, 2, 3, 1).reshape(m, c)
-    if groups == 1:
-        cols = rows @ weight.reshape(cin, og * kh * kw)
-    else:
-        cg = cin // groups
-        per_group = rows.reshape(m, groups, cg).permute(1, 0, 2)
-        cols = (per_group @ weight.reshape(groups, cg, og * kh * kw)).permute(1, 0, 2)
     full = ((h - 1) * stride[0] + dilation[0] * (kh - 1) + 1,
             (w - 1) * stride[1] + dilation[1] * (kw - 1) + 1)
-    out = Col2Im.apply(cols.reshape(n, h, w, cout, kh, kw), shape=(n, cout) + full,
-                       kernel=(kh, kw), stride=stride, dilation=dilation)
+    out = ConvInputGrad.apply(x, weight, shape=(n, cout) + full,
+                              geometry=ConvGeometry((kh, kw), stride, dilation, groups))
     if ph or pw or oph or opw:
         # Negative pads crop: ``padding`` off both sides, ``output_padding`` zeros at the end.
         if full[0] + oph - 2 * ph < 1 or full[1] + opw - 2 * pw < 1:
