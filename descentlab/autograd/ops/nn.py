@@ -250,36 +250,38 @@ def _window_slices(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair):
             yield x[:, :, rows, b * dw: b * dw + sw * (wo - 1) + 1: sw]
 
 
-class Im2Col(Function):
+class Im2Col(Op):
     """x (N, C, H, W) → cols (N, Ho, Wo, C, kh, kw);  ∂/∂x = col2im(g)."""
 
+    array_backward = True
+
     @staticmethod
-    def forward(ctx: FunctionCtx, x: Any, *, kernel: Pair, stride: Pair,
-                dilation: Pair) -> Any:
+    def forward(ctx, x, *, kernel: Pair, stride: Pair, dilation: Pair):
         ctx.shape, ctx.kernel, ctx.stride, ctx.dilation = x.shape, kernel, stride, dilation
-        return wrap(im2col_array(x._data, kernel, stride, dilation))
+        return im2col_array(x, kernel, stride, dilation)
 
     @staticmethod
-    def backward(ctx: FunctionCtx, g: Any) -> Any:
-        return Col2Im.apply(g, shape=ctx.shape, kernel=ctx.kernel, stride=ctx.stride,
-                            dilation=ctx.dilation)
+    def backward(ctx, g):
+        return (Col2Im.call(g, shape=ctx.shape, kernel=ctx.kernel, stride=ctx.stride,
+                            dilation=ctx.dilation),)
 
 
-class Col2Im(Function):
+class Col2Im(Op):
     """cols (N, Ho, Wo, C, kh, kw) → x (N, C, H, W) by summing windows;  ∂/∂cols = im2col(g)."""
 
+    array_backward = True
+
     @staticmethod
-    def forward(ctx: FunctionCtx, cols: Any, *, shape: tuple, kernel: Pair, stride: Pair,
-                dilation: Pair) -> Any:
+    def forward(ctx, cols, *, shape: tuple, kernel: Pair, stride: Pair, dilation: Pair):
         ctx.kernel, ctx.stride, ctx.dilation = kernel, stride, dilation
-        return wrap(col2im_array(cols._data, shape, stride, dilation))
+        return col2im_array(cols, shape, stride, dilation)
 
     @staticmethod
-    def backward(ctx: FunctionCtx, g: Any) -> Any:
-        return Im2Col.apply(g, kernel=ctx.kernel, stride=ctx.stride, dilation=ctx.dilation)
+    def backward(ctx, g):
+        return (Im2Col.call(g, kernel=ctx.kernel, stride=ctx.stride, dilation=ctx.dilation),)
 
 
-class MaxPool2dFn(Function):
+class MaxPool2dFn(Op):
     """out[n, c, i, j] = max of the window at (i, j);  ∂/∂x = g placed at each window's maximal
     entry — the first one, as torch, so ties (zeros after a ReLU) get one gradient, not a share;
     a window holding NaN outputs NaN and points at its last NaN, as torch's kernel does.
@@ -288,16 +290,20 @@ class MaxPool2dFn(Function):
     ``MaxScatter`` and its adjoint ``MaxGather``, linear maps over those masks, each the other's
     backward, so max pooling is differentiable to any order."""
 
+    array_backward = True
+    frees = ("pick",)
+
     @staticmethod
-    def forward(ctx: FunctionCtx, x: Any, *, kernel: Pair, stride: Pair,
-                dilation: Pair) -> Any:
+    def forward(ctx, x, *, kernel: Pair, stride: Pair, dilation: Pair):
         # A running maximum over the kh·kw strided window views: element-wise passes over the
         # output's size, never a copy of the windows (masked NumPy calls are slow on strided
         # views, so the first-maximum masks are built from comparisons alone).
-        views = list(_window_slices(x._data, kernel, stride, dilation))
+        views = list(_window_slices(x, kernel, stride, dilation))
         out = views[0].copy()
         for view in views[1:]:
             np.maximum(out, view, out=out)
+        if not isinstance(ctx, Node):  # nothing recorded: no masks needed
+            return out
         taken = np.zeros(out.shape, dtype=bool)
         masks = []
         for view in views:
@@ -313,11 +319,11 @@ class MaxPool2dFn(Function):
                 found |= last
                 masks[k] = (masks[k] & ~nan) | last
         ctx.pick = _Picks(tuple(masks), x.shape, kernel, stride, dilation)
-        return wrap(out)
+        return out
 
     @staticmethod
-    def backward(ctx: FunctionCtx, g: Any) -> Any:
-        return MaxScatter.apply(g, pick=ctx.pick)
+    def backward(ctx, g):
+        return (MaxScatter.call(g, pick=ctx.pick),)
 
 
 class _Picks:
@@ -333,47 +339,52 @@ class _Picks:
         return zip(self.masks, _window_slices(x, self.kernel, self.stride, self.dilation))
 
 
-class MaxScatter(Function):
+class MaxScatter(Op):
     """g (pooled shape) → the input's shape, each entry added where its window's max was;
     ∂/∂g = MaxGather(g')."""
 
+    array_backward = True
+
     @staticmethod
-    def forward(ctx: FunctionCtx, g: Any, *, pick: _Picks) -> Any:
-        ctx.pick = pick
-        gd = g._data
-        out = np.zeros(pick.shape, dtype=gd.dtype)
-        if not np.isfinite(gd).all():  # g·mask would turn ±inf into NaN off the maximum
+    def forward(ctx, g, *, pick: _Picks):
+        if isinstance(ctx, Node):
+            ctx.pick = pick
+        out = np.zeros(pick.shape, dtype=g.dtype)
+        if not np.isfinite(g).all():  # g·mask would turn ±inf into NaN off the maximum
             for mask, view in pick.views(out):
-                np.add(view, gd, out=view, where=mask)
-            return wrap(out)
+                np.add(view, g, out=view, where=mask)
+            return out
         tiles = _tiles(pick.kernel, pick.stride, pick.dilation)
         for mask, view in pick.views(out):
             if tiles:  # each entry is in one window at most: a plain store
-                np.multiply(gd, mask, out=view)
+                np.multiply(g, mask, out=view)
             else:  # overlapping windows accumulate
-                view += gd * mask
-        return wrap(out)
+                view += g * mask
+        return out
 
     @staticmethod
-    def backward(ctx: FunctionCtx, g: Any) -> Any:
-        return MaxGather.apply(g, pick=ctx.pick)
+    def backward(ctx, g):
+        return (MaxGather.call(g, pick=ctx.pick),)
 
 
-class MaxGather(Function):
+class MaxGather(Op):
     """x (input shape) → the pooled shape, each entry read where its window's max was;
     ∂/∂x = MaxScatter(g')."""
 
-    @staticmethod
-    def forward(ctx: FunctionCtx, x: Any, *, pick: _Picks) -> Any:
-        ctx.pick = pick
-        out = np.empty(pick.masks[0].shape, dtype=x.dtype)
-        for mask, view in pick.views(x._data):
-            np.copyto(out, view, where=mask)
-        return wrap(out)
+    array_backward = True
 
     @staticmethod
-    def backward(ctx: FunctionCtx, g: Any) -> Any:
-        return MaxScatter.apply(g, pick=ctx.pick)
+    def forward(ctx, x, *, pick: _Picks):
+        if isinstance(ctx, Node):
+            ctx.pick = pick
+        out = np.empty(pick.masks[0].shape, dtype=x.dtype)
+        for mask, view in pick.views(x):
+            np.copyto(out, view, where=mask)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return (MaxScatter.call(g, pick=ctx.pick),)
 
 
 class CrossEntropyRows(Op):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ...autograd.creation import pad as _pad
+from ...autograd.graph import label
 from ...autograd.ops.nn import MaxPool2dFn, im2col_array
 from ...autograd.tensor import Tensor
 from .conv import _batched, _check_windows, _pair, _windows
@@ -45,7 +46,8 @@ def max_pool2d(
         x = _pad(x, (pw, pw, ph, ph), value=-math.inf)
     dilation = _pair(dilation, "dilation")
     _check_windows(x, kernel, stride, dilation, "max_pool2d")
-    out = MaxPool2dFn.apply(x, kernel=kernel, stride=stride, dilation=dilation)
+    out = label(MaxPool2dFn.apply(x, kernel=kernel, stride=stride, dilation=dilation),
+                "MaxPool2DWithIndicesBackward0")
     return out.squeeze(0) if unbatched else out
 
 
