@@ -327,7 +327,8 @@ class MaxPool2dFn(Op):
 
 
 class _Picks:
-    """Which window offset each pooled entry came from: one mask per offset, plus the geometry."""
+    """Which window offset each pooled entry came from: one mask per offset, plus the geometry.
+    Its two linear maps, ``scatter`` and ``gather``, are each other's adjoint."""
 
     __slots__ = ("masks", "shape", "kernel", "stride", "dilation")
 
@@ -338,53 +339,59 @@ class _Picks:
     def views(self, x: np.ndarray):
         return zip(self.masks, _window_slices(x, self.kernel, self.stride, self.dilation))
 
-
-class MaxScatter(Op):
-    """g (pooled shape) → the input's shape, each entry added where its window's max was;
-    ∂/∂g = MaxGather(g')."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, g, *, pick: _Picks):
-        if isinstance(ctx, Node):
-            ctx.pick = pick
-        out = np.zeros(pick.shape, dtype=g.dtype)
+    def scatter(self, g: np.ndarray) -> np.ndarray:
+        """g (pooled shape) → the input's shape, each entry added where its window's max was."""
+        out = np.zeros(self.shape, dtype=g.dtype)
         if not np.isfinite(g).all():  # g·mask would turn ±inf into NaN off the maximum
-            for mask, view in pick.views(out):
+            for mask, view in self.views(out):
                 np.add(view, g, out=view, where=mask)
             return out
-        tiles = _tiles(pick.kernel, pick.stride, pick.dilation)
-        for mask, view in pick.views(out):
+        tiles = _tiles(self.kernel, self.stride, self.dilation)
+        for mask, view in self.views(out):
             if tiles:  # each entry is in one window at most: a plain store
                 np.multiply(g, mask, out=view)
             else:  # overlapping windows accumulate
                 view += g * mask
         return out
 
-    @staticmethod
-    def backward(ctx, g):
-        return (MaxGather.call(g, pick=ctx.pick),)
-
-
-class MaxGather(Op):
-    """x (input shape) → the pooled shape, each entry read where its window's max was;
-    ∂/∂x = MaxScatter(g')."""
-
-    array_backward = True
-
-    @staticmethod
-    def forward(ctx, x, *, pick: _Picks):
-        if isinstance(ctx, Node):
-            ctx.pick = pick
-        out = np.empty(pick.masks[0].shape, dtype=x.dtype)
-        for mask, view in pick.views(x):
+    def gather(self, x: np.ndarray) -> np.ndarray:
+        """x (input shape) → the pooled shape, each entry read where its window's max was."""
+        out = np.empty(self.masks[0].shape, dtype=x.dtype)
+        for mask, view in self.views(x):
             np.copyto(out, view, where=mask)
         return out
 
-    @staticmethod
-    def backward(ctx, g):
-        return (MaxScatter.call(g, pick=ctx.pick),)
+
+class _MaxMove(Op):
+    """Max pooling's gradient maps over the argmax masks: ``MaxScatter`` (pooled → input shape)
+    and ``MaxGather`` (input → pooled shape), linear and each other's adjoint, so each one's
+    backward is the other's forward."""
+
+    array_backward = True
+    scatters = True
+
+    @classmethod
+    def forward(cls, ctx, a, *, pick: _Picks):
+        if isinstance(ctx, Node):
+            ctx.pick = pick
+        return pick.scatter(a) if cls.scatters else pick.gather(a)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        adjoint = MaxGather if cls.scatters else MaxScatter
+        return (adjoint.call(g, pick=ctx.pick),)
+
+
+class MaxScatter(_MaxMove):
+    """g (pooled shape) → the input's shape, each entry added where its window's max was;
+    ∂/∂g = MaxGather(g')."""
+
+
+class MaxGather(_MaxMove):
+    """x (input shape) → the pooled shape, each entry read where its window's max was;
+    ∂/∂x = MaxScatter(g')."""
+
+    scatters = False
 
 
 class CrossEntropyRows(Op):

@@ -7,6 +7,9 @@ from typing import Any
 
 from ...autograd.tensor import Tensor, where
 
+__all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "softplus", "prelu", "softmax",
+    "log_softmax"]
+
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(0, x). ``inplace`` is accepted for torch compatibility; the result is a new tensor."""

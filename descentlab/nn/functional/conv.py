@@ -11,6 +11,8 @@ from ...autograd.graph import label
 from ...autograd.ops.nn import Conv2dFn, ConvGeometry, ConvInputGrad, Im2Col, output_size
 from ...autograd.tensor import Tensor
 
+__all__ = ["linear", "conv1d", "conv2d", "conv_transpose2d"]
+
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x·Wᵀ + b, with W of shape (out_features, in_features)."""

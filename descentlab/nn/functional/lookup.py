@@ -7,6 +7,8 @@ import numpy as np
 from ...autograd.function import no_grad
 from ...autograd.tensor import Tensor, where
 
+__all__ = ["embedding", "one_hot"]
+
 
 def embedding(
     input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,

@@ -13,6 +13,9 @@ from ...autograd.function import named_node as _named_node
 from ...autograd.ops.nn import CrossEntropyRows
 from ...autograd.tensor import Tensor, where
 
+__all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "sse_loss", "cross_entropy",
+    "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"]
+
 
 def _check_reduction(reduction: str) -> None:
     if reduction not in ("mean", "sum", "none"):

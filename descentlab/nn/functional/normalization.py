@@ -11,6 +11,8 @@ from ...autograd import dtypes as _dt
 from ...autograd.function import no_grad
 from ...autograd.tensor import Tensor
 
+__all__ = ["batch_norm", "layer_norm", "dropout", "dropout1d", "dropout2d"]
+
 
 def batch_norm(
     input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,

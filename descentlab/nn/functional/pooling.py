@@ -14,6 +14,8 @@ from ...autograd.ops.nn import MaxPool2dFn, im2col_array
 from ...autograd.tensor import Tensor
 from .conv import _batched, _check_windows, _pair, _windows
 
+__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
+
 
 def _pool_args(kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool, op: str) -> tuple:
     if ceil_mode:
