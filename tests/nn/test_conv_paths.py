@@ -95,3 +95,30 @@ def test_conv_transpose2d_first_and_second_derivatives_match_torch(kwargs):
 
     for a, t in zip(derivatives(dl), derivatives(torch)):
         np.testing.assert_allclose(a, t, rtol=1e-7, atol=1e-9)
+
+
+def test_reused_buffers_never_overwrite_values_still_held():
+    """Convolution and pooling reuse scratch arrays across calls: outputs, gradients and arrays
+    taken from them that are still referenced must keep their values."""
+    x, w, b = _inputs((3, 3), 1)
+    leaves = [dl.tensor(a, requires_grad=True) for a in (x, w, b)]
+
+    def net():
+        return dl.nn.functional.max_pool2d(dl.nn.functional.conv2d(*leaves, padding=1), 2)
+
+    first = net()
+    kept = first.detach().numpy()
+    snapshot = kept.copy()
+    first.sum().backward()
+    grads = [t.grad.numpy().copy() for t in leaves]
+    second = net()
+    second.sum().backward()  # accumulates into the .grad arrays the first backward made
+    np.testing.assert_array_equal(kept, snapshot)
+    assert second.detach().numpy() is not kept
+    for t, g in zip(leaves, grads):
+        np.testing.assert_allclose(t.grad.numpy(), 2 * g, rtol=1e-12)
+    tx = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    ref = torch.nn.functional.max_pool2d(torch.nn.functional.conv2d(*tx, padding=1), 2)
+    ref.sum().backward()
+    for t, r in zip(leaves, tx):
+        np.testing.assert_allclose(t.grad.numpy(), 2 * r.grad.numpy(), rtol=1e-7, atol=1e-9)

@@ -25,6 +25,8 @@ derivative is exact.
 
 from __future__ import annotations
 
+import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -41,6 +43,35 @@ __all__ = ["Conv2dFn", "ConvGeometry", "ConvInputGrad", "ConvWeightGrad", "Im2Co
            "Unbind", "im2col_array", "col2im_array", "conv_windows", "output_size"]
 
 Pair = tuple[int, int]
+
+
+_scratch_pools = threading.local()
+_SLOTS, _KEYS = 16, 64  # arrays per (shape, dtype) — a pooling's masks share one — and keys
+
+
+def _scratch(shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """An array of ``shape`` and ``dtype`` (contents undefined) that nothing else references,
+    reused from earlier calls when one is free.
+
+    A training step allocates the same large arrays every time; fresh ones cost page faults,
+    and freeing them hands the memory back to the system, often more than the arithmetic on
+    them. An array counts as free when only its pool slot references it (no tensor, view, saved
+    value or .grad holds it), so reuse never aliases anything alive. Pools are per thread.
+    """
+    pools = getattr(_scratch_pools, "by_key", None)
+    if pools is None or len(pools) > _KEYS:
+        pools = _scratch_pools.by_key = {}
+    key = (shape, dtype)
+    slots = pools.get(key)
+    if slots is None:
+        slots = pools[key] = []
+    for array in slots:
+        if sys.getrefcount(array) == 3:  # the slot, this loop's name and the call's argument
+            return array
+    array = np.empty(shape, dtype)
+    if len(slots) < _SLOTS:
+        slots.append(array)
+    return array
 
 
 def output_size(size: int, kernel: int, stride: int, dilation: int) -> int:
@@ -91,16 +122,20 @@ def col2im_array(cols: np.ndarray, shape: tuple, stride: Pair, dilation: Pair) -
 
 def conv_windows(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
     """The windows of ``x`` (N, C, H, W) as (N, C·kh·kw, Ho·Wo), channels first: one strided
-    view copied once (not at all for a 1×1 kernel with stride 1)."""
+    view copied once into a reused buffer (not at all for a 1×1 kernel with stride 1)."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     ho, wo = output_size(h, kh, sh, dh), output_size(w, kw, sw, dw)
+    if (kh, kw, sh, sw) == (1, 1, 1, 1) and x.flags.c_contiguous:
+        return x.reshape(n, c, h * w)  # each window is one pixel: the input itself
     s_n, s_c, s_h, s_w = x.strides
     view = as_strided(
         x, shape=(n, c, kh, kw, ho, wo),
         strides=(s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw), writeable=False,
     )
-    return view.reshape(n, c * kh * kw, ho * wo)
+    cols = _scratch((n, c * kh * kw, ho * wo), x.dtype)
+    np.copyto(cols.reshape(view.shape), view)
+    return cols
 
 
 def conv_windows_adjoint(cols: np.ndarray, shape: tuple, kernel: Pair, stride: Pair,
@@ -114,7 +149,8 @@ def conv_windows_adjoint(cols: np.ndarray, shape: tuple, kernel: Pair, stride: P
     if _tiles(kernel, stride, dilation) and (ho * kh, wo * kw) == (h, w):
         # Each input entry is in exactly one window: one transposed copy.
         return np.ascontiguousarray(windows.transpose(0, 1, 4, 2, 5, 3)).reshape(shape)
-    out = np.zeros(shape, dtype=cols.dtype)
+    out = _scratch(tuple(shape), cols.dtype)
+    out.fill(0)
     for a in range(kh):
         rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
         for b in range(kw):
@@ -157,11 +193,11 @@ class Conv2dFn(Op):
     @staticmethod
     def forward(ctx, x, w, b=None, *, geometry: ConvGeometry):
         cols = geometry.windows(x)
-        y = np.matmul(geometry.kernels(w), cols)
-        n, _, _, ell = cols.shape
+        n, groups, _, ell = cols.shape
         (kh, kw), (sh, sw), (dh, dw) = geometry.kernel, geometry.stride, geometry.dilation
-        y = y.reshape(n, w.shape[0], output_size(x.shape[2], kh, sh, dh),
-                      output_size(x.shape[3], kw, sw, dw))
+        y = _scratch((n, w.shape[0], output_size(x.shape[2], kh, sh, dh),
+                      output_size(x.shape[3], kw, sw, dw)), np.result_type(x, w))
+        np.matmul(geometry.kernels(w), cols, out=y.reshape(n, groups, -1, ell))
         if b is not None:
             y += b.reshape(-1, 1, 1)
         if isinstance(ctx, Node):  # recorded: keep the windows for the weight gradient
@@ -193,7 +229,10 @@ class ConvInputGrad(Op):
     def forward(ctx, g, w, *, shape: tuple, geometry: ConvGeometry):
         n, groups = g.shape[0], geometry.groups
         grouped = g.reshape(n, groups, g.shape[1] // groups, -1)
-        cols = np.matmul(geometry.kernels(w).transpose(0, 2, 1), grouped)
+        kernels = geometry.kernels(w).transpose(0, 2, 1)
+        cols = _scratch((n, groups, kernels.shape[1], grouped.shape[-1]),
+                        np.result_type(g, w))
+        np.matmul(kernels, grouped, out=cols)
         ctx.shape, ctx.geometry = shape, geometry
         return conv_windows_adjoint(cols.reshape(n, -1, cols.shape[-1]), shape, geometry.kernel,
                                     geometry.stride, geometry.dilation)
@@ -299,15 +338,17 @@ class MaxPool2dFn(Op):
         # output's size, never a copy of the windows (masked NumPy calls are slow on strided
         # views, so the first-maximum masks are built from comparisons alone).
         views = list(_window_slices(x, kernel, stride, dilation))
-        out = views[0].copy()
+        out = _scratch(views[0].shape, x.dtype)
+        np.copyto(out, views[0])
         for view in views[1:]:
             np.maximum(out, view, out=out)
         if not isinstance(ctx, Node):  # nothing recorded: no masks needed
             return out
-        taken = np.zeros(out.shape, dtype=bool)
+        taken = _scratch(out.shape, np.dtype(bool))
+        taken.fill(False)
         masks = []
         for view in views:
-            mask = view == out
+            mask = np.equal(view, out, out=_scratch(out.shape, np.dtype(bool)))
             mask &= ~taken
             taken |= mask
             masks.append(mask)
@@ -341,7 +382,8 @@ class _Picks:
 
     def scatter(self, g: np.ndarray) -> np.ndarray:
         """g (pooled shape) → the input's shape, each entry added where its window's max was."""
-        out = np.zeros(self.shape, dtype=g.dtype)
+        out = _scratch(self.shape, g.dtype)
+        out.fill(0)
         if not np.isfinite(g).all():  # g·mask would turn ±inf into NaN off the maximum
             for mask, view in self.views(out):
                 np.add(view, g, out=view, where=mask)
