@@ -158,6 +158,24 @@ def conv_windows_adjoint(cols: np.ndarray, shape: tuple, kernel: Pair, stride: P
     return out
 
 
+def _add_shifted_rows(cols: np.ndarray, shape: tuple, kernel: Pair, dilation: Pair) -> np.ndarray:
+    """col2im for stride 1 when cols (N, C·kh·kw, Ho·W) has the input's row width W, zeros past
+    column Wo: window offset (a, b) is then the flattened input shifted by a·dh·W + b·dw, so the
+    sum is kh·kw adds of long contiguous runs (entries shifted past the end are those zeros)."""
+    n, c, h, w = shape
+    (kh, kw), (dh, dw) = kernel, dilation
+    windows = cols.reshape(n, c, kh, kw, -1)
+    length = windows.shape[-1]
+    out = _scratch((n, c, h * w), cols.dtype)
+    out.fill(0)
+    for a in range(kh):
+        for b in range(kw):
+            shift = a * dh * w + b * dw
+            run = min(length, h * w - shift)
+            out[:, :, shift: shift + run] += windows[:, :, a, b, :run]
+    return out.reshape(shape)
+
+
 class ConvGeometry:
     """A convolution's fixed arguments: kernel, stride, dilation, groups."""
 
@@ -227,15 +245,27 @@ class ConvInputGrad(Op):
 
     @staticmethod
     def forward(ctx, g, w, *, shape: tuple, geometry: ConvGeometry):
-        n, groups = g.shape[0], geometry.groups
-        grouped = g.reshape(n, groups, g.shape[1] // groups, -1)
+        ctx.shape, ctx.geometry = shape, geometry
+        n, out_ch, ho, wo = g.shape
+        unit_stride = geometry.stride == (1, 1)
+        if unit_stride and wo < shape[3]:
+            # g widened to the input's rows (zero columns on the right): then every window
+            # offset of Wᵀ·g lands on one contiguous run of the flattened input.
+            wide = _scratch((n, out_ch, ho, shape[3]), g.dtype)
+            wide[..., :wo] = g
+            wide[..., wo:] = 0
+            g = wide
+        groups = geometry.groups
+        grouped = g.reshape(n, groups, out_ch // groups, -1)
         kernels = geometry.kernels(w).transpose(0, 2, 1)
         cols = _scratch((n, groups, kernels.shape[1], grouped.shape[-1]),
                         np.result_type(g, w))
         np.matmul(kernels, grouped, out=cols)
-        ctx.shape, ctx.geometry = shape, geometry
-        return conv_windows_adjoint(cols.reshape(n, -1, cols.shape[-1]), shape, geometry.kernel,
-                                    geometry.stride, geometry.dilation)
+        cols = cols.reshape(n, -1, cols.shape[-1])
+        if unit_stride:
+            return _add_shifted_rows(cols, shape, geometry.kernel, geometry.dilation)
+        return conv_windows_adjoint(cols, shape, geometry.kernel, geometry.stride,
+                                    geometry.dilation)
 
     @staticmethod
     def backward(ctx, h):
