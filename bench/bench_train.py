@@ -110,9 +110,9 @@ def _op_timers(totals: dict):
     (op, phase) to ``totals[(op, phase)]`` as a list (one entry per call)."""
     from descentlab.autograd import ops
     from descentlab.autograd.graph import Op
-    from descentlab.autograd.ops import nn as nn_ops
+    from descentlab.autograd.ops import conv, nn, pool, windows
 
-    classes = {v for m in (ops, nn_ops) for v in vars(m).values()
+    classes = {v for m in (ops, conv, nn, pool, windows) for v in vars(m).values()
                if isinstance(v, type) and issubclass(v, Op) and v is not Op}
     originals = []
     for cls in classes:

@@ -1,7 +1,7 @@
 """Stateless neural-network functions (``torch.nn.functional``): the math behind every layer.
 
 Everything here is composed of differentiable Tensor ops and the network ops of
-``autograd/ops/nn.py`` (convolution, windows, max pooling, fused cross-entropy), so gradients of
+``autograd/ops/`` (convolution, windows, max pooling, fused cross-entropy), so gradients of
 any order come from the engine. Signatures and defaults follow PyTorch; where this package is
 stricter (losses refuse mismatched shapes instead of broadcasting) the docstring says so.
 

@@ -8,7 +8,8 @@ from typing import Any
 from ...autograd import ops as _ops
 from ...autograd.creation import pad as _pad
 from ...autograd.graph import label
-from ...autograd.ops.nn import Conv2dFn, ConvGeometry, ConvInputGrad, Im2Col, output_size
+from ...autograd.ops.conv import Conv2dFn, ConvGeometry, ConvInputGrad
+from ...autograd.ops.windows import Im2Col, output_size
 from ...autograd.tensor import Tensor
 
 __all__ = ["linear", "conv1d", "conv2d", "conv_transpose2d"]

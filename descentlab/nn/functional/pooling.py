@@ -10,7 +10,8 @@ import numpy as np
 
 from ...autograd.creation import pad as _pad
 from ...autograd.graph import label
-from ...autograd.ops.nn import MaxPool2dFn, im2col_array
+from ...autograd.ops.pool import MaxPool2dFn
+from ...autograd.ops.windows import im2col_array
 from ...autograd.tensor import Tensor
 from .conv import _batched, _check_windows, _pair, _windows
 
