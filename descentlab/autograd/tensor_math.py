@@ -54,6 +54,16 @@ def _comparison(fn: Callable, symbol: str) -> Callable:
     return method
 
 
+def _elementwise(fn: Callable, what: str) -> Callable:
+    """The method giving ``fn`` of the values as a new tensor outside the graph (no gradient)."""
+
+    def method(self: Any) -> Any:
+        return wrap(fn(self._data))
+
+    method.__doc__ = f"{what} (no gradient)"
+    return method
+
+
 class TensorMath:
     """Operators, comparisons, elementwise math, selections and reductions of ``Tensor``."""
 
@@ -181,17 +191,15 @@ class TensorMath:
             return wrap(np.logical_not(self._data))
         return wrap(np.invert(self._data))
 
-    def logical_not(self) -> "Tensor":
-        return wrap(np.logical_not(self._data))
-
-    def isnan(self) -> "Tensor":
-        return wrap(np.isnan(self._data))
-
-    def isinf(self) -> "Tensor":
-        return wrap(np.isinf(self._data))
-
-    def isfinite(self) -> "Tensor":
-        return wrap(np.isfinite(self._data))
+    # Elementwise functions without a gradient: the values of a NumPy function, outside the graph.
+    logical_not = _elementwise(np.logical_not, "not self, elementwise")
+    isnan = _elementwise(np.isnan, "True where self is NaN")
+    isinf = _elementwise(np.isinf, "True where self is ±inf")
+    isfinite = _elementwise(np.isfinite, "True where self is neither NaN nor ±inf")
+    sign = _elementwise(np.sign, "−1, 0 or 1 by the sign of self")
+    floor = _elementwise(np.floor, "self rounded down")
+    ceil = _elementwise(np.ceil, "self rounded up")
+    round = _elementwise(np.round, "self rounded to the nearest integer, halves to even")
 
     def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
         return _py_bool(np.allclose(self._data, to_tensor(other)._data, rtol=rtol, atol=atol))
@@ -211,18 +219,6 @@ class TensorMath:
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         return arg_index(self._data, np.argmin, dim, keepdim)
-
-    def sign(self) -> "Tensor":
-        return wrap(np.sign(self._data))
-
-    def floor(self) -> "Tensor":
-        return wrap(np.floor(self._data))
-
-    def ceil(self) -> "Tensor":
-        return wrap(np.ceil(self._data))
-
-    def round(self) -> "Tensor":
-        return wrap(np.round(self._data))
 
     def nonzero(self) -> "Tensor":
         return wrap(np.argwhere(self._data))
