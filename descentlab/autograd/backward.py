@@ -14,9 +14,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import graph
-from .graph import AccumulateGrad, Node, backward_on_arrays
+from .graph import _NULL, AccumulateGrad, Node, backward_on_arrays
 from .mode import mode_state
 from .ops import Cast, SumTo
+
+new_object = object.__new__
 
 
 def run_backward(
@@ -31,6 +33,9 @@ def run_backward(
     With ``capture`` ({edge: None}) gradients arriving at those edges are returned instead of being
     accumulated into ``.grad`` (that is ``autograd.grad``); otherwise leaves accumulate.
     """
+    if capture is None and not create_graph and not mode_state.anomaly:
+        _run_on_arrays(roots, root_grads, retain_graph)
+        return None
     # grads: node -> its gradient (one tensor; a list for nodes with several outputs).
     # heap: (key, node) of the nodes holding a gradient, the latest-recorded first.
     # leaves: AccumulateGrad -> the sum of the gradients that reached it.
@@ -111,6 +116,102 @@ def run_backward(
         mode_state.grad = prev_mode
         mode_state.arrays = False
     return capture
+
+
+def _run_on_arrays(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bool) -> None:
+    """The common pass (nothing recorded, captured or checked): gradients stay NumPy arrays from
+    the roots to the leaves, so no node pays for a Tensor around its gradient.
+
+    ``mode_state.arrays`` is on for the whole pass, so ops marked ``array_backward`` run their one
+    backward on arrays; other ops get their gradient wrapped in a Tensor, and nodes with hooks,
+    retained grads or several outputs go through ``_step_on_tensors``. Leaves get their ``.grad``
+    as in the Tensor pass.
+    """
+    tensor_type = graph.Tensor
+    grads: dict = {}
+    heap: list = []
+    leaves: dict = {}
+    for (node, idx), g in zip(roots, root_grads):
+        _deliver(grads, heap, leaves, node, idx, g._data)
+    handed = set()
+    for g in root_grads:
+        handed.add(id(g._data))
+    pop, push = heapq.heappop, heapq.heappush
+    state = mode_state
+    prev_mode = state.grad
+    state.grad = False
+    state.arrays = True
+    try:
+        while heap:
+            node = pop(heap)[1]
+            g = grads.pop(node)
+            op = node.op
+            if node.special:
+                in_grads = _step_on_tensors(node, g, handed)
+            elif op.array_backward:
+                in_grads = op.backward(node, g)
+            else:  # a backward written for Tensors: hand it one (ctx.saved gives it Tensors)
+                t = new_object(tensor_type)
+                t._data = g
+                t._vbox = [0]
+                in_grads = [None if r is None else r._data for r in op.backward(node, t)]
+            for p, g, meta in zip(node.parents, in_grads, node.metas):
+                if g is None or p is None:
+                    continue
+                if g.shape != meta[0]:
+                    g = _reduce_array_to(g, meta[0], node, p)
+                if g.dtype is not meta[1] and g.dtype != meta[1]:
+                    g = g.astype(meta[1])
+                parent = p[0]
+                if type(parent) is AccumulateGrad:
+                    prev = leaves.get(parent)
+                    leaves[parent] = g if prev is None else prev + g
+                elif parent.n_outputs == 1:
+                    prev = grads.get(parent)
+                    if prev is None:
+                        grads[parent] = g
+                        push(heap, (parent.key, parent))
+                    else:
+                        grads[parent] = prev + g
+                else:
+                    _deliver(grads, heap, leaves, parent, p[1], g)
+            if not retain_graph and (node._saved is not None or node._out_data is not None):
+                node._saved = node._out_data = None  # as node.release(), inline (hot)
+                node.freed = True
+                if op.frees:
+                    node.release()
+        state.arrays = False
+        make = tensor_type._wrap
+        for acc, arr in leaves.items():
+            t = acc.variable
+            if acc.hooks:
+                g = _apply_hooks(acc.hooks, [make(arr)])[0]
+                _accumulate(t, g, handed, False)
+            elif (t._grad is not None or t._hooks or id(arr) in handed
+                    or not arr.flags.writeable or arr.base is not None):
+                _accumulate(t, make(arr), handed, False)
+            else:  # the common case of _accumulate: a fresh array for an empty .grad
+                handed.add(id(arr))
+                t._grad = make(arr)
+    finally:
+        state.grad = prev_mode
+        state.arrays = False
+
+
+def _step_on_tensors(node: Any, g: Any, handed: set) -> list:
+    """One node of the array pass with hooks, retained grads or several outputs: its gradients
+    wrapped, the slow path run with Tensors, its results unwrapped."""
+    make = graph.Tensor._wrap
+    mode_state.arrays = False
+    try:
+        if node.n_outputs != 1:
+            g = [None if x is None else make(x) for x in g]
+        else:
+            g = make(g)
+        results = _backward_slow(node, g, None, handed, False)
+    finally:
+        mode_state.arrays = True
+    return [None if r is None else r._data for r in results]
 
 
 def _deliver(grads: dict, heap: list, leaves: dict, node: Any, idx: int, g: Any) -> None:
@@ -199,8 +300,18 @@ def _apply_hooks(hooks: list, node_grads: list) -> list:
     return out
 
 
+def _reduce_array_to(g: np.ndarray, shape: tuple, node: Node, edge: Any) -> np.ndarray:
+    """``g`` summed back to an input's ``shape`` (undoing broadcasting), on arrays."""
+    _check_broadcast(g.shape, shape, node, edge)
+    return SumTo.forward(_NULL, g, shape=shape)
+
+
 def _reduce_to(g: Any, shape: tuple, node: Node, edge: Any) -> Any:
-    gshape = g._data.shape
+    _check_broadcast(g._data.shape, shape, node, edge)
+    return SumTo.apply(g, shape=shape)
+
+
+def _check_broadcast(gshape: tuple, shape: tuple, node: Node, edge: Any) -> None:
     # Broadcasting only adds leading dims or stretches size-1 dims; anything else is an op bug.
     lead = len(gshape) - len(shape)
     if lead < 0 or any(s != 1 and s != gs for s, gs in zip(shape, gshape[lead:])):
@@ -208,7 +319,6 @@ def _reduce_to(g: Any, shape: tuple, node: Node, edge: Any) -> Any:
         raise RuntimeError(
             f"{node.name()} returned a gradient of shape {gshape} for input {i} of shape {shape}"
         )
-    return SumTo.apply(g, shape=shape)
 
 
 def _accumulate(t: Any, g: Any, handed: set, create_graph: bool) -> None:

@@ -74,7 +74,7 @@ class Node:
         for t, v in zip(saved, self._versions):
             if t._vbox[0] != v:
                 self._raise_modified()
-        if mode_state.arrays:
+        if mode_state.arrays and self.op.array_backward:
             if len(saved) == 2:
                 return saved[0]._data, saved[1]._data
             return tuple([t._data for t in saved])
@@ -118,19 +118,19 @@ class Node:
         would make a reference cycle that only the garbage collector can free); the tensor is
         rebuilt here with this node as its ``grad_fn``, so double backward flows through it.
         """
-        if mode_state.arrays:
-            return self._check_out()
+        if (mode_state.arrays and self.op.array_backward and not self.freed
+                and self._out_vbox[0] == self._out_version):
+            return self._out_data  # the checks of _check_out, inline: the hot case of a backward
         t = Tensor._wrap(self._check_out())
         t._vbox = self._out_vbox
         t._ctx = self
         t._requires_grad = True
         return t
 
-    @staticmethod
-    def constant(array: np.ndarray) -> Any:
+    def constant(self, array: np.ndarray) -> Any:
         """``array`` as a value the gradient does not flow through (a Tensor unless the backward
         runs on arrays; see Op)."""
-        return array if mode_state.arrays else Tensor._wrap(array)
+        return array if mode_state.arrays and self.op.array_backward else Tensor._wrap(array)
 
     def name(self) -> str:
         """torch's name for this node (``MulBackward0``, ``MseLossBackward0``, ``MyFnBackward``)."""
@@ -240,8 +240,9 @@ class Op:
     Tensors (arithmetic, ``@``, ``.reshape``, ``.mT``, ``.T``, other ops through ``call``, and
     ``ctx.constant`` around arrays the gradient does not flow through) sets ``array_backward``:
     when no graph of the backward is recorded, the engine then runs that same backward on the
-    arrays (``mode_state.arrays``: ``ctx.saved`` and ``ctx.out`` hand out arrays), which skips a
-    Tensor and a dispatch per step; under ``create_graph`` it runs on Tensors and is recorded.
+    arrays (while ``mode_state.arrays`` is on, ``ctx.saved``, ``ctx.out`` and ``ctx.constant`` of
+    such an op hand out arrays), which skips a Tensor and a dispatch per step; under
+    ``create_graph`` it runs on Tensors and is recorded. Other ops always see Tensors.
     """
 
     save_inputs = False
