@@ -13,8 +13,8 @@ the tests pin to the rule bit for bit, for every option, in float32 and float64.
 
 These kernels are compiled by numba (``pip install "descentlab[fast]"``). Without numba, or with
 ``DESCENTLAB_ONEPASS=0`` in the environment, ``kernel(name)`` returns None and the optimizers use
-the NumPy rules. They are only used for buffers longer than one chunk (``engine.ONEPASS_MIN``
-elements), so small problems never pay the one-off compile.
+the NumPy rules. They are only used for parameters of at least ``engine.PARALLEL_MIN``
+elements, so small problems never pay the one-off compile.
 """
 
 from __future__ import annotations

@@ -24,10 +24,10 @@ element-wise passes in cache — whatever the number of tensors; buffers of at l
 (the rules are element-wise). Note: arrays taken from a parameter with ``.numpy()`` before its
 first step stop aliasing it when it moves into the buffer.
 
-The fast path. Buffers longer than one chunk (``ONEPASS_MIN``) leave the caches between the
-rule's passes: there the rules that declare ``onepass`` (SGD, Adam/AdamW) run a compiled kernel
-of the same arithmetic (``_onepass``, when numba is installed: ``descentlab[fast]``) that reads
-and writes each array once per step, again with the same numbers bit for bit.
+The fast path. Buffers too large for the caches are memory-bound: there the rules that declare
+``onepass`` (SGD, Adam/AdamW) run a compiled kernel of the same arithmetic (``_onepass``, when
+numba is installed: ``descentlab[fast]``) that reads and writes each array once per step, again
+with the same numbers bit for bit.
 
 The non-finite check. A step whose gradient holds a NaN or ±inf raises before anything changes.
 Several parameters are checked while their gradients are gathered into the flat buffer, in the
@@ -61,12 +61,6 @@ __all__ = ["RuleOptimizer", "CHUNK", "PARALLEL_MIN"]
 CHUNK = 1 << 18
 # Parameters this large are split into one contiguous span per core, updated in parallel threads.
 PARALLEL_MIN = 1 << 20
-# Buffers longer than one chunk run the compiled one-pass kernel when there is one: it reads each
-# array once where the NumPy rule makes a dozen passes. Measured on the MLP 784-512-512-10 (670k
-# float32 elements, Adam, 2 cores): 1.42–1.68 ms a step on the NumPy chunks, 0.48–0.53 ms with the
-# kernel. Below one chunk the NumPy passes already run in cache, and the one-off compile is not
-# worth it.
-ONEPASS_MIN = CHUNK + 1
 # Span boundaries are multiples of this many elements (at least a 64-byte line for any dtype).
 _LINE = 64
 _POOL: ThreadPoolExecutor | None = None
@@ -373,7 +367,7 @@ class RuleOptimizer(Optimizer):
         arrays = {k: v.reshape(-1) for k, v in state.items() if isinstance(v, np.ndarray)}
         spans = _spans(n)
         kern = (_onepass.kernel(self.rule, param.dtype)
-                if self.onepass and n >= ONEPASS_MIN else None)
+                if self.onepass and n >= PARALLEL_MIN else None)
         if kern is not None and all(
                 v.flags.c_contiguous and v.dtype == param.dtype for v in arrays.values()):
             # One pass over memory per step (see _onepass): same numbers, a third of the traffic.

@@ -213,47 +213,6 @@ def test_one_pass_kernel_equals_numpy_rule(name: str, kw: dict, dtype, monkeypat
     assert not np.array_equal(w1, w0)
 
 
-@pytest.mark.parametrize("name,kw", [("SGD", dict(momentum=0.9)), ("Adam", dict()),
-                                     ("AdamW", dict(amsgrad=True))])
-def test_one_pass_kernel_runs_on_a_buffer_of_a_few_chunks(name: str, kw: dict,
-                                                          monkeypatch) -> None:
-    """A buffer longer than one chunk but below PARALLEL_MIN (an MLP's worth of weights) runs the
-    compiled kernel on the calling thread, with the NumPy rule's numbers bit for bit."""
-    pytest.importorskip("numba")
-    from descentlab.optim import _onepass
-    from descentlab.optim.engine import ONEPASS_MIN, PARALLEL_MIN
-
-    n = ONEPASS_MIN + 1001
-    assert n < PARALLEL_MIN
-    rng = np.random.default_rng(4)
-    w0 = rng.standard_normal(n).astype(np.float32)
-    grads = [rng.standard_normal(n).astype(np.float32) for _ in range(3)]
-    span = name.lower().rstrip("w") + "_span"
-    calls = []
-    real_span = getattr(_onepass, span)
-    # Record the length each kernel call updates (a one-element trial run comes first).
-    monkeypatch.setattr(_onepass, span,
-                        lambda *a, **k: calls.append(a[1].size) or real_span(*a, **k))
-    monkeypatch.delenv("DESCENTLAB_ONEPASS", raising=False)
-
-    def run(onepass: bool) -> tuple[np.ndarray, dict]:
-        monkeypatch.setattr(_onepass, "_KERNELS", None if onepass else {})
-        monkeypatch.setattr(_onepass, "_READY", {})
-        w = dl.tensor(w0.copy(), requires_grad=True)
-        opt = getattr(optim, name)([w], lr=0.05, **kw)
-        for g in grads:
-            w.grad = dl.tensor(g)
-            opt.step()
-        return w.detach().numpy().copy(), {k: v.numpy().copy() for k, v in opt.state[w].items()}
-
-    w1, s1 = run(True)
-    assert calls.count(n) == len(grads)  # one whole-buffer span per step, on this thread
-    w2, s2 = run(False)
-    assert calls.count(n) == len(grads)  # the reference ran the NumPy rule
-    assert np.array_equal(w1, w2)
-    assert s1.keys() == s2.keys() and all(np.array_equal(s1[k], s2[k]) for k in s1)
-
-
 def test_a_broken_one_pass_kernel_falls_back_to_numpy_with_a_warning(monkeypatch) -> None:
     from descentlab.optim import _onepass
     from descentlab.optim.engine import PARALLEL_MIN
