@@ -51,9 +51,11 @@ def _scratch(shape: tuple, dtype: np.dtype) -> np.ndarray:
     slots = pools.get(key)
     if slots is None:
         slots = pools[key] = []
-    for array in slots:
-        if sys.getrefcount(array) == 3:  # the slot, this loop's name and the call's argument
-            return array
+    for i in range(len(slots)):
+        # Free when only the slot and getrefcount's argument hold it. Indexing (not a loop name)
+        # keeps the count independent of how an interpreter counts references from locals.
+        if sys.getrefcount(slots[i]) == 2:
+            return slots[i]
     array = np.empty(shape, dtype)
     if len(slots) < _SLOTS:
         slots.append(array)
