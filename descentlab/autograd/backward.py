@@ -55,6 +55,7 @@ def run_backward(
     make = tensor_type._wrap
     prev_mode = mode_state.grad
     mode_state.grad = create_graph
+    node = None
     try:
         while heap:
             node = pop(heap)[1]
@@ -62,9 +63,9 @@ def run_backward(
             if slow_all or node.special:
                 in_grads = _backward_slow(node, g, capture, handed, create_graph)
             elif on_arrays and node.op.array_backward:  # backward_on_arrays, inline (hot)
-                mode_state.arrays = True
+                node.on_arrays = True
                 in_grads = node.op.backward(node, g._data)
-                mode_state.arrays = False
+                node.on_arrays = False
                 if len(in_grads) == 1:
                     in_grads = (None if in_grads[0] is None else make(in_grads[0]),)
                 else:
@@ -114,7 +115,8 @@ def run_backward(
                 t._grad = g if type(g) is tensor_type else tensor_type._wrap(arr)
     finally:
         mode_state.grad = prev_mode
-        mode_state.arrays = False
+        if node is not None:  # after an error, no node stays marked as running on arrays
+            node.on_arrays = False
     return capture
 
 
@@ -122,8 +124,8 @@ def _run_on_arrays(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph
     """The common pass (nothing recorded, captured or checked): gradients stay NumPy arrays from
     the roots to the leaves, so no node pays for a Tensor around its gradient.
 
-    ``mode_state.arrays`` is on for the whole pass, so ops marked ``array_backward`` run their one
-    backward on arrays; other ops get their gradient wrapped in a Tensor, and nodes with hooks,
+    Ops marked ``array_backward`` run their one backward on arrays (their node's ``on_arrays`` set
+    for the call); other ops get their gradient wrapped in a Tensor, and nodes with hooks,
     retained grads or several outputs go through ``_step_on_tensors``. Leaves get their ``.grad``
     as in the Tensor pass.
     """
@@ -140,7 +142,7 @@ def _run_on_arrays(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph
     state = mode_state
     prev_mode = state.grad
     state.grad = False
-    state.arrays = True
+    node = None
     try:
         while heap:
             node = pop(heap)[1]
@@ -149,7 +151,9 @@ def _run_on_arrays(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph
             if node.special:
                 in_grads = _step_on_tensors(node, g, handed)
             elif op.array_backward:
+                node.on_arrays = True
                 in_grads = op.backward(node, g)
+                node.on_arrays = False
             else:  # a backward written for Tensors: hand it one (ctx.saved gives it Tensors)
                 t = new_object(tensor_type)
                 t._data = g
@@ -180,7 +184,6 @@ def _run_on_arrays(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph
                 node.freed = True
                 if op.frees:
                     node.release()
-        state.arrays = False
         make = tensor_type._wrap
         for acc, arr in leaves.items():
             t = acc.variable
@@ -195,22 +198,19 @@ def _run_on_arrays(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph
                 t._grad = make(arr)
     finally:
         state.grad = prev_mode
-        state.arrays = False
+        if node is not None:  # after an error, no node stays marked as running on arrays
+            node.on_arrays = False
 
 
 def _step_on_tensors(node: Any, g: Any, handed: set) -> list:
     """One node of the array pass with hooks, retained grads or several outputs: its gradients
     wrapped, the slow path run with Tensors, its results unwrapped."""
     make = graph.Tensor._wrap
-    mode_state.arrays = False
-    try:
-        if node.n_outputs != 1:
-            g = [None if x is None else make(x) for x in g]
-        else:
-            g = make(g)
-        results = _backward_slow(node, g, None, handed, False)
-    finally:
-        mode_state.arrays = True
+    if node.n_outputs != 1:
+        g = [None if x is None else make(x) for x in g]
+    else:
+        g = make(g)
+    results = _backward_slow(node, g, None, handed, False)
     return [None if r is None else r._data for r in results]
 
 

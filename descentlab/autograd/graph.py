@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .mode import mode_state
+from .mode import anomaly_ever, mode_state
 from .names import torch_name
+
+_data_of = operator.attrgetter("_data")
 
 # The seam: tensor.py binds its class here when it is defined (see the module docstring).
 Tensor: Any = None
@@ -50,6 +53,7 @@ class Node:
     retained = None
     hooks = None
     special = False  # hooks, retained grads or several outputs: backward takes the slow path
+    on_arrays = False  # True while the engine runs this node's backward on arrays (see Op)
     label = None  # torch's name for this node when the op alone can't tell (see label())
 
     def __init__(self, op: type, inputs: Sequence[Any]) -> None:
@@ -71,13 +75,19 @@ class Node:
         if self.freed:
             raise RuntimeError(_FREED_MSG)
         saved = self._saved
+        if len(saved) == 2:  # binary ops, most of them: no loop
+            a, b = saved
+            versions = self._versions
+            if a._vbox[0] != versions[0] or b._vbox[0] != versions[1]:
+                self._raise_modified()
+            if self.on_arrays:
+                return a._data, b._data
+            return saved
         for t, v in zip(saved, self._versions):
             if t._vbox[0] != v:
                 self._raise_modified()
-        if mode_state.arrays and self.op.array_backward:
-            if len(saved) == 2:
-                return saved[0]._data, saved[1]._data
-            return tuple([t._data for t in saved])
+        if self.on_arrays:
+            return tuple(map(_data_of, saved))
         return saved
 
     def _raise_modified(self) -> None:
@@ -118,8 +128,7 @@ class Node:
         would make a reference cycle that only the garbage collector can free); the tensor is
         rebuilt here with this node as its ``grad_fn``, so double backward flows through it.
         """
-        if (mode_state.arrays and self.op.array_backward and not self.freed
-                and self._out_vbox[0] == self._out_version):
+        if self.on_arrays and not self.freed and self._out_vbox[0] == self._out_version:
             return self._out_data  # the checks of _check_out, inline: the hot case of a backward
         t = Tensor._wrap(self._check_out())
         t._vbox = self._out_vbox
@@ -130,7 +139,7 @@ class Node:
     def constant(self, array: np.ndarray) -> Any:
         """``array`` as a value the gradient does not flow through (a Tensor unless the backward
         runs on arrays; see Op)."""
-        return array if mode_state.arrays and self.op.array_backward else Tensor._wrap(array)
+        return array if self.on_arrays else Tensor._wrap(array)
 
     def name(self) -> str:
         """torch's name for this node (``MulBackward0``, ``MseLossBackward0``, ``MyFnBackward``)."""
@@ -215,11 +224,11 @@ _NULL = _NullCtx()
 
 def backward_on_arrays(node: Node, grad: Any) -> tuple:
     """Run ``node``'s backward on arrays (nothing recorded) and hand back Tensors."""
-    mode_state.arrays = True
+    node.on_arrays = True
     try:
         results = node.op.backward(node, grad._data)
     finally:
-        mode_state.arrays = False
+        node.on_arrays = False
     make = Tensor._wrap
     if len(results) == 1:  # most ops: skip building a list
         result = results[0]
@@ -240,9 +249,11 @@ class Op:
     Tensors (arithmetic, ``@``, ``.reshape``, ``.mT``, ``.T``, other ops through ``call``, and
     ``ctx.constant`` around arrays the gradient does not flow through) sets ``array_backward``:
     when no graph of the backward is recorded, the engine then runs that same backward on the
-    arrays (while ``mode_state.arrays`` is on, ``ctx.saved``, ``ctx.out`` and ``ctx.constant`` of
-    such an op hand out arrays), which skips a Tensor and a dispatch per step; under
-    ``create_graph`` it runs on Tensors and is recorded. Other ops always see Tensors.
+    arrays (it sets the node's ``on_arrays`` for the call, and ``ctx.saved``, ``ctx.out`` and
+    ``ctx.constant`` then hand out arrays), which skips a Tensor and a dispatch per step; under
+    ``create_graph`` it runs on Tensors and is recorded. Other ops always see Tensors. The flag is
+    the node's, not the thread's: reading it costs a plain attribute, and a node is run by one
+    backward pass at a time.
     """
 
     save_inputs = False
@@ -353,7 +364,7 @@ class Op:
                 ctx._out_data = arr
                 ctx._out_vbox = vbox
                 ctx._out_version = 0
-        if mode_state.anomaly:
+        if anomaly_ever[0] and mode_state.anomaly:
             _check_forward(cls, inputs, out)
         return out
 

@@ -100,10 +100,21 @@ def _t(x: Any) -> Tensor:
 
 
 def _unary(method: str) -> Callable:
-    def fn(input: Any, **kwargs: Any) -> Any:
-        return getattr(_t(input), method)(**kwargs)
+    """The function form of a one-tensor method with torch's ``out=``, in one frame (``tanh(x)``
+    sits on the hot path of small graphs, where each Python call counts)."""
 
-    return fn
+    def op(input: Any, *, out: Any = None, **kwargs: Any) -> Any:
+        t = input if isinstance(input, Tensor) else to_tensor(input)
+        if out is None:
+            return getattr(t, method)(**kwargs) if kwargs else getattr(t, method)()
+        _check_grad(method, (t,) + tuple(kwargs.values()), out)
+        with no_grad():
+            result = getattr(t, method)(**kwargs)
+        return write_out(method, result, out)
+
+    op.__name__ = op.__qualname__ = method
+    op.__doc__ = f"Function form of ``Tensor.{method}``, with torch's ``out=``."
+    return op
 
 
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
@@ -228,8 +239,7 @@ def build() -> dict:
     """Every function form this module defines, by its public name."""
     fns = {name: with_out(name, fn, doc) for name, (fn, doc) in _BINARY.items()}
     for name in _UNARY:
-        fns[name] = with_out(name, _unary(name), f"Function form of ``Tensor.{name}``, with "
-                                                 f"torch's ``out=``.")
+        fns[name] = _unary(name)
     for name in _WITH_DIM_OUT:
         fns[name] = with_out(name, _method(name), f"Function form of ``Tensor.{name}``, with "
                                                   f"torch's ``out=``.")

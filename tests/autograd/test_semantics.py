@@ -745,3 +745,41 @@ def test_backward_order_when_a_branch_is_recorded_late():
         z = (a * b + a.exp()).sum()
         z.backward()
     close(npy(x.grad), npy(xt.grad), "late branch")
+
+
+def test_graph_kept_by_a_plain_backward_then_differentiated_again_matches_torch():
+    # The first pass runs each node's backward on arrays; the second, with create_graph, must
+    # see Tensors again and record them (d²/dx² of Σ tanh(x·w + c)·x, against torch).
+    def run(lib, x, w):
+        y = ((x * w + 0.5).tanh() * x).sum()
+        y.backward(retain_graph=True)
+        first = x.grad.clone()
+        x.grad = None
+        (gx,) = lib.autograd.grad(y, x, create_graph=True)
+        gx.sum().backward()
+        return first, gx, x.grad
+    d = run(dl, *[pair(v)[0] for v in ([0.3, -1.2, 2.0], [1.5, 0.2, -0.7])])
+    t = run(torch, *[pair(v)[1] for v in ([0.3, -1.2, 2.0], [1.5, 0.2, -0.7])])
+    assert d[1].grad_fn is not None
+    for a, b, what in zip(d, t, ("first grad", "grad with graph", "second derivative")):
+        close(npy(a), npy(b), what)
+
+
+def test_a_backward_that_fails_on_arrays_leaves_the_graph_usable():
+    x, tx = pair([0.5, -1.0, 2.0])
+    y = (x * x).sum()
+    original = dl.autograd.ops.Mul.backward
+
+    def failing(ctx, g):
+        raise ValueError("boom")
+    dl.autograd.ops.Mul.backward = staticmethod(failing)
+    try:
+        with pytest.raises(ValueError, match="boom"):
+            y.backward(retain_graph=True)
+    finally:
+        dl.autograd.ops.Mul.backward = staticmethod(original)
+    (gx,) = dl.autograd.grad(y, x, create_graph=True)  # runs on Tensors: records the product
+    ty = (tx * tx).sum()
+    (tgx,) = torch.autograd.grad(ty, tx, create_graph=True)
+    assert gx.grad_fn is not None
+    close(npy(gx), npy(tgx), "grad after the failed pass")

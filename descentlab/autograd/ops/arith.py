@@ -155,6 +155,14 @@ def MatMul(ctx, g):
     return ga, gb
 
 
+def matmul_of(a, b):
+    """a @ b in either of the engine's modes: on arrays straight to BLAS (``ndarray.dot``), on
+    Tensors the recorded MatMul. What a backward calls for a product, one frame for the hot case."""
+    if type(a) is np.ndarray:
+        return a.dot(b) if a.ndim <= 2 and b.ndim <= 2 else np.matmul(a, b)
+    return MatMul.call(a, b)
+
+
 def _linear(ctx, x, w, b=None):
     # ndarray.dot goes straight to BLAS for 2-D operands (see MatMul)
     y = x.dot(w.T) if x.ndim == 2 else np.matmul(x, w.T)
@@ -173,13 +181,13 @@ def Linear(ctx, g):
     g2, x2 = g, x
     if g.ndim != 2:  # batch dims folded into rows
         g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
-    gx = MatMul.call(g, w) if p[0] is not None else None
-    gw = MatMul.call(g2.T, x2) if p[1] is not None else None
+    gx = matmul_of(g, w) if p[0] is not None else None
+    gw = matmul_of(g2.T, x2) if p[1] is not None else None
     if len(p) == 2:
         return gx, gw
     # Σ over rows as ones · g2: one BLAS call, cheaper than a reduction on small arrays
     ones = ctx.constant(ones_vector(g2.shape[0], ctx.metas[2][1]))
-    return gx, gw, (MatMul.call(ones, g2) if p[2] is not None else None)
+    return gx, gw, (matmul_of(ones, g2) if p[2] is not None else None)
 
 
 def _sum_to(ctx, a, shape):
@@ -195,7 +203,14 @@ def _sum_to(ctx, a, shape):
 @define_op(_sum_to, array_backward=True)
 def SumTo(ctx, g):
     """Sum a broadcast array back to ``shape`` (undo broadcasting);  ∂/∂a = broadcast g."""
-    return (BroadcastTo.call(g, shape=ctx.in_shape),)
+    return (broadcast_of(g, ctx.in_shape),)
+
+
+def broadcast_of(g, shape):
+    """``g`` broadcast to ``shape`` in either of the engine's modes (see ``matmul_of``)."""
+    if type(g) is np.ndarray:
+        return _broadcast_to(None, g, shape)
+    return BroadcastTo.call(g, shape=shape)
 
 
 def _broadcast_to(ctx, a, shape):

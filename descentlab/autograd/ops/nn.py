@@ -33,6 +33,7 @@ class CrossEntropyRows(Op):
     """
 
     save_inputs = True
+    array_backward = True  # the first-order backward on arrays is the scale and scatter below
     frees = ("probs",)
 
     @staticmethod
@@ -64,16 +65,15 @@ class CrossEntropyRows(Op):
     def backward(ctx, g):
         (x,) = ctx.saved
         rows = ctx.rows
-        if not mode_state.grad:
-            gd = g._data
+        if ctx.on_arrays:  # nothing recorded: g and x are arrays, the softmax is kept
             if ctx.per_row or not isinstance(rows, float):
-                scale = (gd * rows).astype(x.dtype, copy=False)
+                scale = (g * rows).astype(x.dtype, copy=False)
                 out = ctx.probs * scale[:, None]
             else:
-                scale = gd * rows
+                scale = g * rows
                 out = ctx.probs * scale
             out.reshape(-1)[ctx.flat] -= scale
-            return (wrap(out),)
+            return (out,)
         m = x.shape[0]
         onehot = np.zeros(x.shape, dtype=x.dtype)
         onehot.reshape(-1)[ctx.flat] = 1

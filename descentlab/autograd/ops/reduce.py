@@ -6,7 +6,7 @@ import numpy as np
 
 from ..graph import Op, wrap
 from ..mode import mode_state
-from .arith import BroadcastTo
+from .arith import broadcast_of
 from .define import define_op
 from .select import Where
 from .shape import Reshape
@@ -31,7 +31,7 @@ def Sum(ctx, g):
     """Σ over ``dim``;  ∂/∂a = g broadcast back over the summed dims."""
     if ctx.dim is not None:  # a full reduction's g has one element: no dims to put back
         g = Reshape.call(g, shape=_keep_shape(ctx.in_shape, ctx.dim))
-    return (BroadcastTo.call(g, shape=ctx.in_shape),)
+    return (broadcast_of(g, ctx.in_shape),)
 
 
 class _Extreme(Op):
