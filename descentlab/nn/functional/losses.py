@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ...autograd.function import named_node as _named_node
+from ...autograd.graph import label as _label
 from ...autograd.ops.nn import CrossEntropyRows
 from ...autograd.tensor import Tensor, where
 
@@ -186,7 +187,17 @@ def _nll(lp: Tensor, t: np.ndarray, w: np.ndarray | None, ignore_index: int, red
     return picked.sum()
 
 
-@_named_node("NllLossBackward0")
+def _nll_name(ndim: int, reduction: str) -> str:
+    """torch's node name for a class-index loss: ``NllLossBackward0`` for (C,) and (N, C) inputs,
+    the 2-D kernel's for inputs with spatial dims; 3-D and 5-D ones come back through a view
+    when they are not reduced."""
+    if ndim <= 2:
+        return "NllLossBackward0"
+    if ndim != 4 and reduction == "none":
+        return "ViewBackward0"
+    return "NllLoss2DBackward0"
+
+
 def nll_loss(
     input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
     ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
@@ -203,14 +214,15 @@ def nll_loss(
     reduction = _reduction(size_average, reduce, reduction)
     lp, t, batch_shape = _class_targets(input, target, ignore_index, "nll_loss")
     w = _check_weight(weight, lp.shape[1], "nll_loss")
-    return _nll(lp, t, w, ignore_index, reduction, batch_shape)
+    return _label(_nll(lp, t, w, ignore_index, reduction, batch_shape),
+                  _nll_name(input.ndim, reduction))
 
 
 def _cross_entropy_rows(input: Tensor, t: np.ndarray, w: np.ndarray | None, ignore_index: int,
                         reduction: str) -> Tensor:
     """The common case of cross_entropy — (N, C) logits, class indices — as one fused node."""
     _check_reduction(reduction)
-    n, c = input.shape
+    n, c = input._data.shape
     if t.shape != (n,):
         raise ValueError(
             f"cross_entropy: target shape {tuple(t.shape)} does not match input shape "
@@ -249,7 +261,6 @@ def _cross_entropy_rows(input: Tensor, t: np.ndarray, w: np.ndarray | None, igno
     return CrossEntropyRows.apply(input, target=safe, rows=rows, per_row=reduction == "none")
 
 
-@_named_node("NllLossBackward0")
 def cross_entropy(
     input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
     reduction: str = "mean", label_smoothing: float = 0.0,
@@ -263,18 +274,32 @@ def cross_entropy(
     An empty batch gives what torch 2.x gives: 'mean' → nan (0 terms / 0), 'sum' → 0,
     'none' → an empty tensor; the gradient is then empty too.
     """
+    t_data = target._data if isinstance(target, Tensor) else np.asarray(target)
+    x = input._data
+    if (label_smoothing == 0 and x.ndim == 2 and t_data.dtype.kind in "iu"
+            and (x.size or reduction != "mean")):
+        # The common case: one fused node, which torch's names table calls NllLossBackward0.
+        w = _check_weight(weight, x.shape[1], "cross_entropy")
+        return _cross_entropy_rows(input, t_data, w, ignore_index, reduction)
+    return _cross_entropy_composite(input, target, t_data, weight, ignore_index, reduction,
+                                    label_smoothing)
+
+
+def _cross_entropy_composite(input: Tensor, target: Any, t_data: np.ndarray, weight: Any,
+                             ignore_index: int, reduction: str, label_smoothing: float) -> Tensor:
+    """cross_entropy built from log_softmax: soft targets, label smoothing, other shapes; the
+    result's node carries torch's name for the same case."""
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     if reduction == "mean" and input.numel() == 0:
         # The mean of no terms is 0/0: NaN, on the graph (and the inputs checked) by way of the
         # sum, so backward gives the (empty) gradient.
-        return cross_entropy(input, target, weight, ignore_index, "sum", label_smoothing) * math.nan
+        nan = cross_entropy(input, target, weight, ignore_index, "sum", label_smoothing) * math.nan
+        return _label(nan, "NegBackward0" if t_data.dtype.kind == "f" else _nll_name(input.ndim,
+                                                                                     "mean"))
     class_dim = 1 if input.ndim > 1 else 0
     c = input.shape[class_dim]
-    t_data = target._data if isinstance(target, Tensor) else np.asarray(target)
     w = _check_weight(weight, c, "cross_entropy")
-    if input.ndim == 2 and t_data.dtype.kind in "iu" and label_smoothing == 0:
-        return _cross_entropy_rows(input, t_data, w, ignore_index, reduction)
     lsm = input.log_softmax(class_dim)
     if t_data.dtype.kind == "f":
         target = _same_shape(input, target, "cross_entropy (class-probability target)")
@@ -285,13 +310,14 @@ def cross_entropy(
             wshape = (1,) * class_dim + (c,) + (1,) * (input.ndim - class_dim - 1)
             prod = prod * Tensor._wrap(w.reshape(wshape))
         losses = -prod.sum(class_dim)
+        # torch's last node: the mean's division by N, else the negation
         if reduction == "mean":
-            return losses.sum() / (input.numel() // c)
-        return _reduce(losses, reduction)
+            return _label(losses.sum() / (input.numel() // c), "DivBackward1")
+        return _label(_reduce(losses, reduction), "NegBackward0")
     lp, t, batch_shape = _class_targets(lsm, target, ignore_index, "cross_entropy")
     nll = _nll(lp, t, w, ignore_index, reduction, batch_shape)
     if label_smoothing == 0:
-        return nll
+        return _label(nll, _nll_name(input.ndim, reduction))
     valid = t != ignore_index
     wc = Tensor._wrap(w) if w is not None else None
     smooth = -(lp * wc).sum(1) if wc is not None else -lp.sum(1)
