@@ -15,7 +15,7 @@ import numpy as np
 
 from . import graph
 from .graph import _NULL, AccumulateGrad, Node, backward_on_arrays
-from .mode import mode_state
+from .mode import anomaly_ever, mode_state
 from .ops import Cast, SumTo
 
 new_object = object.__new__
@@ -33,7 +33,7 @@ def run_backward(
     With ``capture`` ({edge: None}) gradients arriving at those edges are returned instead of being
     accumulated into ``.grad`` (that is ``autograd.grad``); otherwise leaves accumulate.
     """
-    if capture is None and not create_graph and not mode_state.anomaly:
+    if capture is None and not create_graph and not (anomaly_ever[0] and mode_state.anomaly):
         _run_on_arrays(roots, root_grads, retain_graph)
         return None
     # grads: node -> its gradient (one tensor; a list for nodes with several outputs).
@@ -302,6 +302,9 @@ def _apply_hooks(hooks: list, node_grads: list) -> list:
 
 def _reduce_array_to(g: np.ndarray, shape: tuple, node: Node, edge: Any) -> np.ndarray:
     """``g`` summed back to an input's ``shape`` (undoing broadcasting), on arrays."""
+    gshape = g.shape
+    if shape and gshape[1:] == shape and len(gshape) == len(shape) + 1:  # a bias: sum the rows
+        return np.add.reduce(g, axis=0)
     _check_broadcast(g.shape, shape, node, edge)
     return SumTo.forward(_NULL, g, shape=shape)
 

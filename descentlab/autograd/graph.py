@@ -46,6 +46,9 @@ class Node:
     Ops may set any other attribute on it in their forward (``ctx.dim = dim``).
     """
 
+    # Slots for what every node stores (cheaper to set on the hot path); a __dict__ for the rest.
+    __slots__ = ("op", "key", "parents", "metas", "__dict__", "__weakref__")
+
     _saved = None
     _out_data = None
     freed = False

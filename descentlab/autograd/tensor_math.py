@@ -35,9 +35,22 @@ def _binary(op_name: str, symbol: str, reflected: bool = False) -> Callable:
             b, a = promote_pair(self, other, true_div)
             return apply(a, b)
         method.__doc__ = f"other {symbol} self"
+    elif true_div:
+        def method(self: Any, other: Any) -> Any:
+            # Two float tensors of one dtype (the hot case) need no promotion.
+            if isinstance(other, TensorMath):
+                da = self._data.dtype
+                if da is other._data.dtype and da.kind == "f":
+                    return apply(self, other)
+            a, b = promote_pair(self, other, True)
+            return apply(a, b)
+        method.__doc__ = f"self {symbol} other"
     else:
         def method(self: Any, other: Any) -> Any:
-            a, b = promote_pair(self, other, true_div)
+            # Two tensors of one dtype (the hot case) need no promotion.
+            if isinstance(other, TensorMath) and self._data.dtype is other._data.dtype:
+                return apply(self, other)
+            a, b = promote_pair(self, other, False)
             return apply(a, b)
         method.__doc__ = f"self {symbol} other"
     return method
@@ -342,6 +355,8 @@ class TensorMath:
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
+        if dim is None and dtype is None and self._data.dtype.kind in "fc":  # loss.sum(): hot
+            return ops.Sum.apply(self, dim=None, keepdim=keepdim)
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind in "biu" and dtype is None:
             x = x.to(dtypes.int64)

@@ -255,8 +255,28 @@ class Module:
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)  # type: ignore[misc]
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
+        """Every Parameter once, in ``named_parameters`` order (walked without names: training
+        loops call this every step, through ``zero_grad``)."""
+        seen: set = set()
+        for mod in (self._walk() if recurse else (self,)):
+            for p in mod._parameters.values():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield p
+
+    def _walk(self) -> list["Module"]:
+        """Self and every descendant, each once, in ``named_modules`` order (depth first)."""
+        order, memo, stack = [], set(), [self]
+        while stack:
+            mod = stack.pop()
+            if id(mod) in memo:
+                continue
+            memo.add(id(mod))
+            order.append(mod)
+            children = [m for m in mod._modules.values() if m is not None]
+            children.reverse()
+            stack.extend(children)
+        return order
 
     def named_buffers(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True,
@@ -289,10 +309,10 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every Parameter's ``.grad``: to None (default, as torch 2) or to zeros in place."""
         for p in self.parameters():
-            if p.grad is None:
+            if p._grad is None:
                 continue
             if set_to_none:
-                p.grad = None
+                p._grad = None
             else:
                 g = p.grad
                 if g.grad_fn is not None:

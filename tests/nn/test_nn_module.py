@@ -142,6 +142,28 @@ def test_shared_parameters_are_listed_once():
     assert [n for n, _ in net.named_modules()] == ["", "0", "1"]
 
 
+def _nested_with_sharing(lib):
+    n = lib.nn
+    torch_shared = n.Linear(2, 2)
+    inner = n.Sequential(torch_shared, n.Linear(2, 3, bias=False))
+    tied = n.Linear(3, 3)
+    tied.weight = n.Parameter(tied.weight.detach().clone())
+    twin = n.Linear(3, 3)
+    twin.weight = tied.weight  # a tied weight: one Parameter in two layers
+    return n.Sequential(inner, torch_shared, n.ModuleList([tied, inner, twin]),
+                        n.ModuleDict({"b": n.Linear(3, 1), "a": n.Identity()}))
+
+
+def test_parameters_follow_named_parameters_order_like_torch():
+    d, t = _nested_with_sharing(dl), _nested_with_sharing(torch)
+    names = [name for name, _ in d.named_parameters()]
+    assert names == [name for name, _ in t.named_parameters()]
+    assert [id(p) for p in d.parameters()] == [id(p) for _, p in d.named_parameters()]
+    assert [p.shape for p in d.parameters()] == [tuple(p.shape) for p in t.parameters()]
+    assert [id(m) for m in d.modules()] == [id(m) for _, m in d.named_modules()]
+    assert list(d.parameters(recurse=False)) == []
+
+
 def test_train_eval_zero_grad_requires_grad_apply():
     net = mlp(dl)
     assert net.training and all(m.training for m in net.modules())
