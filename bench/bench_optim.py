@@ -22,7 +22,7 @@ from common import median_time, paired_median_times, print_table  # noqa: E402
 import descentlab as dl  # noqa: E402
 from descentlab import optim  # noqa: E402
 from descentlab.optim import _onepass  # noqa: E402
-from descentlab.optim.engine import PARALLEL_MIN  # noqa: E402
+from descentlab.optim.engine import ONEPASS_MIN  # noqa: E402
 
 CASES = {"one 10M param": [10_000_000], "1000 params x 1000": [1000] * 1000}
 OPTS = {"Adam": dict(lr=1e-3), "SGD momentum": dict(lr=1e-3, momentum=0.9)}
@@ -82,7 +82,7 @@ def run(quick: bool) -> list[dict]:
                          f" (x{t_mine_f / t_fused:.2f} of fused, paired); GB/s ours "
                          f"{gb / t_mine:.1f}/{gb / t_mine_f:.1f}, default {gb / t_ref:.1f}, "
                          f"fused {gb / t_fused:.1f}"
-                         + (", one-pass kernel" if max(sizes) >= PARALLEL_MIN
+                         + (", one-pass kernel" if max(sizes) >= ONEPASS_MIN
                             and _onepass.kernel(cls.lower()) else "")),
             })
     return rows

@@ -13,7 +13,7 @@ the tests pin to the rule bit for bit, for every option, in float32 and float64.
 
 These kernels are compiled by numba (``pip install "descentlab[fast]"``). Without numba, or with
 ``DESCENTLAB_ONEPASS=0`` in the environment, ``kernel(name)`` returns None and the optimizers use
-the NumPy rules. They are only used for parameters of at least ``engine.PARALLEL_MIN``
+the NumPy rules. They are only used for parameters of at least ``engine.ONEPASS_MIN``
 elements, so small problems never pay the one-off compile.
 """
 

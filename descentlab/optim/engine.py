@@ -24,10 +24,10 @@ element-wise passes in cache — whatever the number of tensors; buffers of at l
 (the rules are element-wise). Note: arrays taken from a parameter with ``.numpy()`` before its
 first step stop aliasing it when it moves into the buffer.
 
-The fast path. Buffers too large for the caches are memory-bound: there the rules that declare
-``onepass`` (SGD, Adam/AdamW) run a compiled kernel of the same arithmetic (``_onepass``, when
-numba is installed: ``descentlab[fast]``) that reads and writes each array once per step, again
-with the same numbers bit for bit.
+The fast path. Buffers too large for the caches are memory-bound: there (``ONEPASS_MIN``
+elements and up) the rules that declare ``onepass`` (SGD, Adam/AdamW) run a compiled kernel of
+the same arithmetic (``_onepass``, when numba is installed: ``descentlab[fast]``) that reads and
+writes each array once per step, again with the same numbers bit for bit.
 
 The non-finite check. A step whose gradient holds a NaN or ±inf raises before anything changes.
 Several parameters are checked while their gradients are gathered into the flat buffer, in the
@@ -52,7 +52,7 @@ from ..autograd.tensor import Tensor
 from . import _onepass, rules
 from .optimizer import Optimizer
 
-__all__ = ["RuleOptimizer", "CHUNK", "PARALLEL_MIN"]
+__all__ = ["RuleOptimizer", "CHUNK", "PARALLEL_MIN", "ONEPASS_MIN"]
 
 # Elements per chunk of the flat update. A chunk's arrays (param, grad, state, work) stay in cache
 # between the rule's element-wise passes, and a chunk is long enough that the per-call overhead of
@@ -60,7 +60,12 @@ __all__ = ["RuleOptimizer", "CHUNK", "PARALLEL_MIN"]
 # 2^16 → 20 ms, 2^18 → 18 ms (with the spans below in parallel).
 CHUNK = 1 << 18
 # Parameters this large are split into one contiguous span per core, updated in parallel threads.
-PARALLEL_MIN = 1 << 20
+# An MLP-784's 670k weights are: their NumPy Adam step took 1.4–1.5 ms on one thread and 1.1 ms on
+# two (2 cores); below half a million elements the hand-off costs more than it saves.
+PARALLEL_MIN = 1 << 19
+# Parameters this large use the compiled one-pass kernel when numba is installed. Below it, loading
+# numba (about 100 MiB of resident memory and 0.3 s on the first step) is not worth the time saved.
+ONEPASS_MIN = 1 << 20
 # Span boundaries are multiples of this many elements (at least a 64-byte line for any dtype).
 _LINE = 64
 _POOL: ThreadPoolExecutor | None = None
@@ -96,7 +101,7 @@ def _all_finite(grad: np.ndarray) -> bool:
     g·g is finite exactly when every gᵢ is, unless finite entries overflow the sum, which only
     costs the exact elementwise check. With the one-pass kernels, Σ(gᵢ − gᵢ) (0 or NaN) instead.
     """
-    kern = _onepass.kernel("nonfinite_sum", grad.dtype) if grad.size >= PARALLEL_MIN else None
+    kern = _onepass.kernel("nonfinite_sum", grad.dtype) if grad.size >= ONEPASS_MIN else None
 
     def sq_norm(span: tuple[int, int]) -> float:
         g = grad[span[0]:span[1]]
@@ -367,7 +372,7 @@ class RuleOptimizer(Optimizer):
         arrays = {k: v.reshape(-1) for k, v in state.items() if isinstance(v, np.ndarray)}
         spans = _spans(n)
         kern = (_onepass.kernel(self.rule, param.dtype)
-                if self.onepass and n >= PARALLEL_MIN else None)
+                if self.onepass and n >= ONEPASS_MIN else None)
         if kern is not None and all(
                 v.flags.c_contiguous and v.dtype == param.dtype for v in arrays.values()):
             # One pass over memory per step (see _onepass): same numbers, a third of the traffic.

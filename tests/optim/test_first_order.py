@@ -181,14 +181,14 @@ ONEPASS_VARIANTS = [("SGD", kw) for kw in [
 @pytest.mark.parametrize("name,kw", ONEPASS_VARIANTS,
                          ids=[f"{n}-{kw}" for n, kw in ONEPASS_VARIANTS])
 def test_one_pass_kernel_equals_numpy_rule(name: str, kw: dict, dtype, monkeypatch) -> None:
-    """The compiled one-pass updates (parameters over PARALLEL_MIN elements, numba installed)
+    """The compiled one-pass updates (parameters over ONEPASS_MIN elements, numba installed)
     give the NumPy rule's numbers bit for bit, on the first step and later ones."""
     pytest.importorskip("numba")
     from descentlab.optim import _onepass
-    from descentlab.optim.engine import PARALLEL_MIN
+    from descentlab.optim.engine import ONEPASS_MIN
 
     rng = np.random.default_rng(3)
-    n = PARALLEL_MIN + 1001
+    n = ONEPASS_MIN + 1001
     w0 = rng.standard_normal(n).astype(dtype)
     grads = [rng.standard_normal(n).astype(dtype) for _ in range(3)]
 
@@ -215,14 +215,14 @@ def test_one_pass_kernel_equals_numpy_rule(name: str, kw: dict, dtype, monkeypat
 
 def test_a_broken_one_pass_kernel_falls_back_to_numpy_with_a_warning(monkeypatch) -> None:
     from descentlab.optim import _onepass
-    from descentlab.optim.engine import PARALLEL_MIN
+    from descentlab.optim.engine import ONEPASS_MIN
 
     def broken(*args):
         raise RuntimeError("LLVM said no")
 
     monkeypatch.setattr(_onepass, "_KERNELS", {"sgd": broken})
     monkeypatch.setattr(_onepass, "_READY", {})
-    g = np.random.default_rng(2).standard_normal(PARALLEL_MIN + 3)
+    g = np.random.default_rng(2).standard_normal(ONEPASS_MIN + 3)
     w = dl.tensor(np.zeros_like(g), requires_grad=True)
     opt = optim.SGD([w], lr=0.5, momentum=0.9)
     w.grad = dl.tensor(g)
@@ -398,13 +398,13 @@ def test_nan_gradient_names_the_parameter(flat: bool) -> None:
 def test_nonfinite_gradient_of_a_large_parameter_updates_nothing(bad, onepass,
                                                                   monkeypatch) -> None:
     from descentlab.optim import _onepass
-    from descentlab.optim.engine import PARALLEL_MIN
+    from descentlab.optim.engine import ONEPASS_MIN, PARALLEL_MIN
 
     if onepass:
         pytest.importorskip("numba")
     monkeypatch.setattr(_onepass, "_KERNELS", None if onepass else {})
     monkeypatch.delenv("DESCENTLAB_ONEPASS", raising=False)
-    w0 = np.random.default_rng(5).standard_normal(PARALLEL_MIN + 7)
+    w0 = np.random.default_rng(5).standard_normal(max(ONEPASS_MIN, PARALLEL_MIN) + 7)
     p = dl.tensor(w0.copy(), requires_grad=True)
     opt = optim.SGD([p], lr=0.1, momentum=0.9)
     g = np.ones_like(w0)
