@@ -61,3 +61,13 @@ def test_empty_batch_still_checks_the_target():
         F.cross_entropy(x, dl.tensor(np.zeros(4, dtype=np.int64)))
     with pytest.raises((ValueError, RuntimeError)):
         torch.nn.functional.cross_entropy(torch.zeros(0, 3), torch.zeros(4, dtype=torch.long))
+
+
+def test_an_array_as_input_is_refused_by_name_like_torch():
+    x, y = np.zeros((2, 3)), [0, 1]
+    with pytest.raises(TypeError) as theirs:
+        torch.nn.functional.cross_entropy(x, torch.tensor(y))
+    with pytest.raises(TypeError, match=r"argument 'input' \(position 1\) must be Tensor, not "
+                                        r"ndarray") as ours:
+        F.cross_entropy(x, dl.tensor(y))
+    assert "must be Tensor" in str(theirs.value) and "descentlab.tensor" in str(ours.value)

@@ -274,6 +274,9 @@ def cross_entropy(
     An empty batch gives what torch 2.x gives: 'mean' → nan (0 terms / 0), 'sum' → 0,
     'none' → an empty tensor; the gradient is then empty too.
     """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"cross_entropy(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}; wrap it with descentlab.tensor(...)")
     t_data = target._data if isinstance(target, Tensor) else np.asarray(target)
     x = input._data
     if (label_smoothing == 0 and x.ndim == 2 and t_data.dtype.kind in "iu"
