@@ -35,22 +35,14 @@ def _binary(op_name: str, symbol: str, reflected: bool = False) -> Callable:
             b, a = promote_pair(self, other, true_div)
             return apply(a, b)
         method.__doc__ = f"other {symbol} self"
-    elif true_div:
-        def method(self: Any, other: Any) -> Any:
-            # Two float tensors of one dtype (the hot case) need no promotion.
-            if isinstance(other, TensorMath):
-                da = self._data.dtype
-                if da is other._data.dtype and da.kind == "f":
-                    return apply(self, other)
-            a, b = promote_pair(self, other, True)
-            return apply(a, b)
-        method.__doc__ = f"self {symbol} other"
     else:
         def method(self: Any, other: Any) -> Any:
-            # Two tensors of one dtype (the hot case) need no promotion.
-            if isinstance(other, TensorMath) and self._data.dtype is other._data.dtype:
-                return apply(self, other)
-            a, b = promote_pair(self, other, False)
+            # Two tensors of one dtype (floating for /) need no promotion: the hot case.
+            if isinstance(other, TensorMath):
+                da = self._data.dtype
+                if da is other._data.dtype and (not true_div or da.kind == "f"):
+                    return apply(self, other)
+            a, b = promote_pair(self, other, true_div)
             return apply(a, b)
         method.__doc__ = f"self {symbol} other"
     return method
