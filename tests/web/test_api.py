@@ -33,7 +33,7 @@ def _one_line_error(r, status: int, field: str | None = None) -> dict:
 def test_page_and_static_files_are_served(client):
     r = client.get("/")
     assert r.status_code == 200 and "<canvas" in r.text
-    for name in ("app.js", "i18n.js", "style.css"):
+    for name in ("app.js", "network.js", "i18n.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
     # No CDN: every script and stylesheet the page loads is local.
     assert "http://" not in r.text and "https://" not in r.text
