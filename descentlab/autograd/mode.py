@@ -35,9 +35,10 @@ class _ModeState(threading.local):
 
 mode_state = _ModeState()
 
-# True once anomaly mode has been turned on in any thread. Until then an op's hot path skips the
-# per-thread flag (a thread-local read costs about twice a plain one, on every op).
+# True once anomaly mode (create-graph forcing) has been turned on in any thread. Until then the
+# hot paths skip the per-thread flag: a thread-local read costs several hundred instructions.
 anomaly_ever = [False]
+force_create_graph_ever = [False]
 
 
 def is_grad_enabled() -> bool:
@@ -114,6 +115,7 @@ class backward_creates_graph:
     def __enter__(self) -> None:
         self._prev = mode_state.force_create_graph
         mode_state.force_create_graph = True
+        force_create_graph_ever[0] = True
 
     def __exit__(self, *exc: Any) -> None:
         mode_state.force_create_graph = self._prev

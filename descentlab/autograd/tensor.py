@@ -19,7 +19,7 @@ from .backward import run_backward
 from .grad import grad as autograd_grad
 from .grad import root_gradient
 from .graph import AccumulateGrad
-from .mode import mode_state, set_grad_enabled
+from .mode import force_create_graph_ever, mode_state, set_grad_enabled
 from .size import Size
 from .tensor_math import TensorMath, matmul, mm, where
 from .tensor_shape import TensorShape
@@ -191,7 +191,7 @@ class Tensor(TensorMath, TensorShape):
                 "to differentiate. Set requires_grad=True on the leaves you want gradients for."
             )
         gradient = root_gradient(self, gradient)
-        if mode_state.force_create_graph:
+        if force_create_graph_ever[0] and mode_state.force_create_graph:
             create_graph = True
         if retain_graph is None:
             retain_graph = create_graph
