@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import Node, Op
+from .arith import matmul_of, ones_vector
 from .windows import (
     Pair,
     _add_shifted_rows,
@@ -84,7 +85,16 @@ class Conv2dFn(Op):
             if p[1] is not None else None
         if len(p) == 2:
             return gx, gw
-        return gx, gw, (g.sum((0, 2, 3)) if p[2] is not None else None)
+        return gx, gw, (_channel_sums(ctx, g) if p[2] is not None else None)
+
+
+def _channel_sums(ctx, g):
+    """Σ of g (N, O, Ho, Wo) over n, i, j: two BLAS products with ones (a third of the time of
+    ``g.sum((0, 2, 3))``, whose reduction strides across the array), on arrays or Tensors."""
+    n, o, ho, wo = g.shape
+    dtype = ctx.metas[2][1]
+    per_map = matmul_of(g.reshape(n * o, ho * wo), ctx.constant(ones_vector(ho * wo, dtype)))
+    return matmul_of(ctx.constant(ones_vector(n, dtype)), per_map.reshape(n, o))
 
 
 class ConvInputGrad(Op):
