@@ -2,6 +2,7 @@
 
 import pytest
 
+import descentlab as dl
 from descentlab import nn
 from descentlab.nn import functional as F
 
@@ -49,3 +50,18 @@ def test_softmax_without_dim_asks_for_it():
 def test_repr_matches_torch():
     for name, kwargs in MODULES + [("PReLU", {})]:
         assert repr(getattr(nn, name)(**kwargs)) == repr(getattr(torch.nn, name)(**kwargs))
+
+
+def test_relu_gradient_at_nan_zero_and_negative_inputs_matches_torch():
+    # torch passes the gradient where the input is NaN (its mask is "not x <= 0") and gives 0 at
+    # 0 and -0; first and second order, on Tensors too (create_graph).
+    values, upstream = [float("nan"), -1.0, 0.0, -0.0, 2.0, 1e-30], [1.0, 1.0, 1.0, 2.0, -3.0, 4.0]
+    out = {}
+    for lib in (torch, dl):
+        x = lib.tensor(values, requires_grad=True)
+        x.relu().backward(lib.tensor(upstream))
+        y = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        (g,) = lib.autograd.grad((y.relu() ** 2).sum(), y, create_graph=True)
+        g.sum().backward()
+        out[lib.__name__] = (x.grad.tolist(), g.tolist(), y.grad.tolist())
+    assert out["descentlab"] == out["torch"]

@@ -84,8 +84,9 @@ def _relu(ctx, a):
 @define_op(_relu, save_output=True, array_backward=True)
 def Relu(ctx, g):
     """max(a, 0);  ∂/∂a = g·[a > 0]."""
-    # out ≥ 0, so sign(out) is the 0/1 mask in the right dtype, in one pass
-    return (g * ctx.constant(np.sign(ctx.out_data)),)
+    # out is ≥ 0 or NaN, so [out ≠ 0] is torch's mask [not a ≤ 0] (g passes where a is NaN);
+    # g times a bool mask is g or a signed 0, and comparing is cheaper than np.sign
+    return (g * ctx.constant(ctx.out_data != 0),)
 
 
 @define_op(lambda ctx, a: np.abs(a), save_inputs=True)
