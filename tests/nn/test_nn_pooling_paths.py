@@ -67,3 +67,16 @@ def test_max_pool_backward_with_infinite_upstream_gradient(kwargs):
     g[0, 0, 1, 1], g[0, 1, 0, 2] = np.inf, -np.inf
     (_, ours_grad), (_, theirs_grad) = _pool_both(x, g, **kwargs)
     np.testing.assert_array_equal(ours_grad, theirs_grad)
+
+
+@pytest.mark.parametrize("size", [(11, 11), (10, 13), (8, 8)])
+def test_max_pool_gradient_leaves_uncovered_entries_zero_across_steps(size):
+    # Tiling windows write every entry they cover into a reused buffer; the rows and columns past
+    # the last whole window must read 0 on every step, whatever the buffer held before.
+    rng = np.random.default_rng(1)
+    for step in range(3):
+        x = rng.standard_normal((4, 2) + size).astype(np.float32)
+        out_shape = (4, 2, size[0] // 2, size[1] // 2)
+        g = rng.standard_normal(out_shape).astype(np.float32) * (step + 1)
+        (_, ours_grad), (_, theirs_grad) = _pool_both(x, g, kernel_size=2)
+        np.testing.assert_array_equal(ours_grad, theirs_grad)

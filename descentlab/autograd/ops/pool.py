@@ -74,12 +74,20 @@ class _Picks:
     def scatter(self, g: np.ndarray) -> np.ndarray:
         """g (pooled shape) → the input's shape, each entry added where its window's max was."""
         out = _scratch(self.shape, g.dtype)
-        out.fill(0)
-        if not np.isfinite(g).all():  # g·mask would turn ±inf into NaN off the maximum
+        finite = bool(np.isfinite(g).all())
+        tiles = _tiles(self.kernel, self.stride, self.dilation)
+        if tiles and finite:
+            # The windows write every entry they cover: only the uncovered last rows and
+            # columns (an input not a whole number of windows) need zeros.
+            (kh, kw), (ho, wo) = self.kernel, g.shape[2:]
+            out[:, :, ho * kh:, :] = 0
+            out[:, :, :ho * kh, wo * kw:] = 0
+        else:
+            out.fill(0)
+        if not finite:  # g·mask would turn ±inf into NaN off the maximum
             for mask, view in self.views(out):
                 np.add(view, g, out=view, where=mask)
             return out
-        tiles = _tiles(self.kernel, self.stride, self.dilation)
         for mask, view in self.views(out):
             if tiles:  # each entry is in one window at most: a plain store
                 np.multiply(g, mask, out=view)
