@@ -30,18 +30,24 @@ class MaxPool2dFn(Op):
         # views, so the first-maximum masks are built from comparisons alone).
         views = list(_window_slices(x, kernel, stride, dilation))
         out = _scratch(views[0].shape, x.dtype)
-        np.copyto(out, views[0])
-        for view in views[1:]:
+        if len(views) == 1:
+            np.copyto(out, views[0])
+        else:
+            np.maximum(views[0], views[1], out=out)
+        for view in views[2:]:
             np.maximum(out, view, out=out)
         if not isinstance(ctx, Node):  # nothing recorded: no masks needed
             return out
-        taken = _scratch(out.shape, np.dtype(bool))
-        taken.fill(False)
-        masks = []
-        for view in views:
-            mask = np.equal(view, out, out=_scratch(out.shape, np.dtype(bool)))
-            mask &= ~taken
-            taken |= mask
+        boolean = np.dtype(bool)
+        masks = [np.equal(views[0], out, out=_scratch(out.shape, boolean))]
+        taken = _scratch(out.shape, boolean)  # offsets already holding their window's max
+        np.copyto(taken, masks[0])
+        free = _scratch(out.shape, boolean)
+        for k, view in enumerate(views[1:], 2):
+            mask = np.equal(view, out, out=_scratch(out.shape, boolean))
+            mask &= np.logical_not(taken, out=free)
+            if k < len(views):  # the last offset's mask is not needed by any later one
+                taken |= mask
             masks.append(mask)
         nan = np.isnan(out)
         if nan.any():  # rare: like torch's kernel, a window holding NaN points at its last NaN
