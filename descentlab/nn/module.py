@@ -207,18 +207,31 @@ class Module:
         self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True,
     ) -> Iterator[tuple[str, "Module"]]:
         """(dotted name, module) for self and every descendant, depth first, each once."""
+        yield from self._walk(memo, prefix, remove_duplicate)
+
+    def _walk(self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True,
+              named: bool = True) -> list[tuple[str, "Module"]]:
+        """``named_modules`` as a list, walked with a stack instead of nested generators
+        (training loops walk the tree every step, through ``parameters`` and ``zero_grad``, which
+        pass ``named=False``: every name is then "", and no string is built)."""
         if memo is None:
             memo = set()
-        if remove_duplicate:
-            if id(self) in memo:
-                return
-            memo.add(id(self))
-        yield prefix, self
-        for name, module in self._modules.items():
-            if module is None:
-                continue
-            sub = prefix + ("." if prefix else "") + name
-            yield from module.named_modules(memo, sub, remove_duplicate)
+        order, stack = [], [(prefix, self)]
+        while stack:
+            name, mod = stack.pop()
+            if remove_duplicate:
+                if id(mod) in memo:
+                    continue
+                memo.add(id(mod))
+            order.append((name, mod))
+            if named:
+                dot = name + "." if name else ""
+                children = [(dot + key, m) for key, m in mod._modules.items() if m is not None]
+            else:
+                children = [("", m) for m in mod._modules.values() if m is not None]
+            children.reverse()  # popped in registration order
+            stack.extend(children)
+        return order
 
     def modules(self) -> Iterator["Module"]:
         for _, m in self.named_modules():
@@ -258,25 +271,11 @@ class Module:
         """Every Parameter once, in ``named_parameters`` order (walked without names: training
         loops call this every step, through ``zero_grad``)."""
         seen: set = set()
-        for mod in (self._walk() if recurse else (self,)):
+        for _, mod in (self._walk(named=False) if recurse else (("", self),)):
             for p in mod._parameters.values():
                 if p is not None and id(p) not in seen:
                     seen.add(id(p))
                     yield p
-
-    def _walk(self) -> list["Module"]:
-        """Self and every descendant, each once, in ``named_modules`` order (depth first)."""
-        order, memo, stack = [], set(), [self]
-        while stack:
-            mod = stack.pop()
-            if id(mod) in memo:
-                continue
-            memo.add(id(mod))
-            order.append(mod)
-            children = [m for m in mod._modules.values() if m is not None]
-            children.reverse()
-            stack.extend(children)
-        return order
 
     def named_buffers(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True,
