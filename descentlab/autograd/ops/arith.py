@@ -33,6 +33,11 @@ def ones_vector(n: int, dtype: np.dtype) -> np.ndarray:
     return _constant(("ones", n, dtype), np.ones, n, dtype)
 
 
+def zeros_array(shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """A read-only array of zeros of ``shape`` (a large one reads the kernel's zero page)."""
+    return _constant(("zeros", shape, dtype), np.zeros, shape, dtype)
+
+
 def row_offsets(m: int, c: int) -> np.ndarray:
     """[0, c, 2c, …]: row n's entry of class y is element n·c + y of a flat (m, c) array, and a
     flat gather or scatter is several times cheaper than x[rows, cols]."""

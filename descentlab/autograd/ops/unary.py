@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..graph import wrap
-from .arith import _constant
+from .arith import zeros_array
 from .define import define_op
 from .select import Where
 
@@ -78,8 +78,8 @@ _ZEROS: dict = {}
 def _relu(ctx, a):
     if a.size >= 1 << 14:
         # NumPy's maximum against a scalar is not vectorized: against an array of zeros (kept per
-        # shape, read-only; a large one is the kernel's zero page) it takes a third of the time.
-        return np.maximum(a, _constant(("zeros", a.shape, a.dtype), np.zeros, a.shape, a.dtype))
+        # shape) it takes a third of the time.
+        return np.maximum(a, zeros_array(a.shape, a.dtype))
     zero = _ZEROS.get(a.dtype)  # a typed 0 skips converting a Python int on every call
     if zero is None:
         zero = _ZEROS[a.dtype] = a.dtype.type(0)
