@@ -1,4 +1,5 @@
-"""Engine speed side by side with PyTorch CPU: per-op overhead and MLP forward+backward.
+"""Engine speed side by side with PyTorch CPU: per-op overhead (also as recorded ops per second)
+and MLP forward+backward.
 
 Ratios are descentlab time / torch time (below 1 means descentlab is faster).
 Run: python bench/bench_engine.py [--quick]
@@ -32,17 +33,21 @@ def _mlp_case(lib, sizes, batch, seed=0):
     linear = lib.nn.functional.linear  # what nn.Linear runs, in both libraries
     cross_entropy = lib.nn.functional.cross_entropy
 
-    def step():
+    def forward():
         h = x
         for i in range(0, len(params), 2):
             h = linear(h, params[i], params[i + 1])
             if i + 2 < len(params):
                 h = h.relu()
-        loss = cross_entropy(h, y)
+        return cross_entropy(h, y)
+
+    def step():
+        loss = forward()
         for p in params:
             p.grad = None
         loss.backward()
 
+    step.forward = forward
     return step
 
 
@@ -52,12 +57,30 @@ def _chain_case(lib, seed=0):
     w = lib.tensor(rng.standard_normal((32, 16)).astype(np.float32), requires_grad=True)
     c = lib.tensor(rng.standard_normal((32, 16)).astype(np.float32), requires_grad=True)
 
+    def forward():
+        return (x * w + c).tanh().sum()
+
     def step():
         w.grad = None
         c.grad = None
-        (x * w + c).tanh().sum().backward()
+        forward().backward()
 
+    step.forward = forward
     return step
+
+
+def graph_ops(loss) -> int:
+    """The operations recorded for ``loss``: the nodes reachable from its ``grad_fn``, leaves'
+    AccumulateGrad nodes not counted (the same walk works on torch and descentlab graphs)."""
+    seen, stack = set(), [loss.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        stack.extend(nxt for nxt, _ in node.next_functions)
+    return sum(type(n).__name__ != "AccumulateGrad" and n.name() != "AccumulateGrad"
+               for n in seen)
 
 
 def _numpy_chain():
@@ -105,7 +128,15 @@ def run(quick: bool = False) -> list[dict]:
         note = ""
         row = {"name": name, "descentlab_ms": t_ours * 1e3, "torch_ms": t_torch * 1e3,
                "ratio": t_ours / t_torch}
-        if flops_spec is not None:
+        if flops_spec is None:
+            # Per-op overhead as a rate: the ops each library records for this program, forward
+            # and backward of each, per second of a step (a step runs every op twice).
+            n_ours, n_torch = graph_ops(ours.forward()), graph_ops(theirs.forward())
+            row["descentlab_ops_per_s"] = n_ours / t_ours
+            row["torch_ops_per_s"] = n_torch / t_torch
+            note = (f"{n_ours} ops: {n_ours / t_ours / 1e3:.0f}k ops/s (torch {n_torch} ops: "
+                    f"{n_torch / t_torch / 1e3:.0f}k ops/s), each forward and backward")
+        else:
             f = mlp_flops(*flops_spec)
             row["descentlab_gflops"] = f / t_ours / 1e9
             row["torch_gflops"] = f / t_torch / 1e9
