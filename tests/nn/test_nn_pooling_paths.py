@@ -80,3 +80,26 @@ def test_max_pool_gradient_leaves_uncovered_entries_zero_across_steps(size):
         g = rng.standard_normal(out_shape).astype(np.float32) * (step + 1)
         (_, ours_grad), (_, theirs_grad) = _pool_both(x, g, kernel_size=2)
         np.testing.assert_array_equal(ours_grad, theirs_grad)
+
+
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+                                    dict(kernel_size=(2, 3), stride=(1, 2), dilation=(2, 1))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_of_a_strided_view_matches_torch(kwargs, dtype):
+    # A recorded pooling copies its windows into contiguous planes through the input's strides;
+    # a channels-last array seen as NCHW (a permuted view) must give torch's values and gradient.
+    rng = np.random.default_rng(3)
+    x = np.round(rng.standard_normal((3, 9, 10, 4)) * 2).astype(dtype)  # NHWC, with ties
+    g = None
+    results = []
+    for lib in (dl, torch):
+        t = lib.tensor(x, requires_grad=True)
+        out = lib.nn.functional.max_pool2d(t.permute(0, 3, 1, 2), **kwargs)
+        if g is None:
+            g = rng.standard_normal(tuple(out.shape)).astype(dtype)
+        out.backward(lib.tensor(g))
+        results.append((out.detach().numpy(), t.grad.numpy()))
+    (ours, ours_grad), (theirs, theirs_grad) = results
+    np.testing.assert_array_equal(ours, theirs)
+    tol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(ours_grad, theirs_grad, rtol=tol, atol=tol)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import Node, Op
-from .windows import Pair, _scratch, _tiles, _window_slices
+from .windows import Pair, _scratch, _tiles, _window_slices, window_planes
 
 __all__ = ["MaxPool2dFn", "MaxScatter", "MaxGather"]
 
@@ -25,10 +25,15 @@ class MaxPool2dFn(Op):
 
     @staticmethod
     def forward(ctx, x, *, kernel: Pair, stride: Pair, dilation: Pair):
-        # A running maximum over the kh·kw strided window views: element-wise passes over the
-        # output's size, never a copy of the windows (masked NumPy calls are slow on strided
-        # views, so the first-maximum masks are built from comparisons alone).
-        views = list(_window_slices(x, kernel, stride, dilation))
+        # A running maximum over the kh·kw window offsets: element-wise passes over the
+        # output's size (masked NumPy calls are slow on strided views, so the first-maximum
+        # masks are built from comparisons alone). Without a graph the offsets are read as
+        # strided views of x; recorded, the masks read each offset twice more, so the windows
+        # are first copied into contiguous planes (one strided copy; the conv net's two
+        # poolings 428 → 265 and 220 → 127 µs with their masks).
+        recorded = isinstance(ctx, Node)
+        views = (list(window_planes(x, kernel, stride, dilation)) if recorded
+                 else list(_window_slices(x, kernel, stride, dilation)))
         out = _scratch(views[0].shape, x.dtype)
         if len(views) == 1:
             np.copyto(out, views[0])
@@ -36,7 +41,7 @@ class MaxPool2dFn(Op):
             np.maximum(views[0], views[1], out=out)
         for view in views[2:]:
             np.maximum(out, view, out=out)
-        if not isinstance(ctx, Node):  # nothing recorded: no masks needed
+        if not recorded:  # nothing recorded: no masks needed
             return out
         boolean = np.dtype(bool)
         masks = [np.equal(views[0], out, out=_scratch(out.shape, boolean))]

@@ -25,7 +25,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..graph import Op
 
-__all__ = ["Im2Col", "Col2Im", "im2col_array", "col2im_array", "conv_windows",
+__all__ = ["Im2Col", "Col2Im", "im2col_array", "col2im_array", "conv_windows", "window_planes",
            "conv_windows_adjoint", "output_size"]
 
 Pair = tuple[int, int]
@@ -174,6 +174,21 @@ def _window_slices(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair):
         rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
         for b in range(kw):
             yield x[:, :, rows, b * dw: b * dw + sw * (wo - 1) + 1: sw]
+
+
+def window_planes(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
+    """The views of ``_window_slices`` copied, in one strided copy, into a reused contiguous
+    array planes[(a, b), n, c, i, j] of shape (kh·kw, N, C, Ho, Wo): element-wise passes over
+    a plane run at contiguous speed, where a strided view's inner stride stops vectorizing."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    ho, wo = output_size(h, kh, sh, dh), output_size(w, kw, sw, dw)
+    s_n, s_c, s_h, s_w = x.strides
+    view = as_strided(x, shape=(kh, kw, n, c, ho, wo),
+                      strides=(s_h * dh, s_w * dw, s_n, s_c, s_h * sh, s_w * sw), writeable=False)
+    planes = _scratch((kh * kw, n, c, ho, wo), x.dtype)
+    np.copyto(planes.reshape(view.shape), view)
+    return planes
 
 
 class Im2Col(Op):
