@@ -14,6 +14,7 @@ COMBOS = [
     dict(stride=1, padding=2, dilation=2, groups=1),
     dict(stride=(1, 2), padding=(0, 1), dilation=(2, 1), groups=2),
     dict(stride=2, padding=0, dilation=1, groups=4),
+    dict(stride=1, padding=1, dilation=(1, 2), groups=2),  # unit stride, grouped
 ]
 
 

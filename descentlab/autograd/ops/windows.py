@@ -146,24 +146,6 @@ def conv_windows_adjoint(cols: np.ndarray, shape: tuple, kernel: Pair, stride: P
     return out
 
 
-def _add_shifted_rows(cols: np.ndarray, shape: tuple, kernel: Pair, dilation: Pair) -> np.ndarray:
-    """col2im for stride 1 when cols (N, C·kh·kw, Ho·W) has the input's row width W, zeros past
-    column Wo: window offset (a, b) is then the flattened input shifted by a·dh·W + b·dw, so the
-    sum is kh·kw adds of long contiguous runs (entries shifted past the end are those zeros)."""
-    n, c, h, w = shape
-    (kh, kw), (dh, dw) = kernel, dilation
-    windows = cols.reshape(n, c, kh, kw, -1)
-    length = windows.shape[-1]
-    out = _scratch((n, c, h * w), cols.dtype)
-    out.fill(0)
-    for a in range(kh):
-        for b in range(kw):
-            shift = a * dh * w + b * dw
-            run = min(length, h * w - shift)
-            out[:, :, shift: shift + run] += windows[:, :, a, b, :run]
-    return out.reshape(shape)
-
-
 def _window_slices(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair):
     """The kh·kw strided views x[n, c, i·s + a·d, j·s + b·d] over all (i, j), offset (a, b)
     in row-major order: pooling reduces across them element-wise, copying no window."""
