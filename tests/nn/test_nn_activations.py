@@ -65,3 +65,34 @@ def test_relu_gradient_at_nan_zero_and_negative_inputs_matches_torch():
         g.sum().backward()
         out[lib.__name__] = (x.grad.tolist(), g.tolist(), y.grad.tolist())
     assert out["descentlab"] == out["torch"]
+
+
+def test_large_relu_reuses_buffers_without_touching_values_still_held():
+    # From 16k elements relu writes its output, mask and gradient into reused buffers: results
+    # still referenced (an output, a .grad, an array taken from them) must keep their values,
+    # and NaN / 0 / -0 / negatives behave as torch's at that size too.
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((64, 8, 6, 6)).astype(np.float32)  # 18,432 elements
+    base.reshape(-1)[:4] = [np.nan, 0.0, -0.0, -1.0]
+    upstream = rng.standard_normal(base.shape).astype(np.float32)
+    x = dl.tensor(base, requires_grad=True)
+    first = x.relu()
+    kept = first.detach().numpy()
+    first.backward(dl.tensor(upstream))
+    grad = x.grad
+    snapshot, grad_snapshot = kept.copy(), grad.numpy().copy()
+    x.grad = None
+    second = (x - 1).relu()  # same shape: asks for the same buffers while the first are held
+    second.backward(dl.tensor(-upstream))
+    np.testing.assert_array_equal(kept, snapshot)
+    np.testing.assert_array_equal(grad.numpy(), grad_snapshot)
+    t = torch.tensor(base, requires_grad=True)
+    ref = t.relu()
+    ref.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(snapshot, ref.detach().numpy())
+    np.testing.assert_array_equal(grad_snapshot, t.grad.numpy())
+    t.grad = None
+    (t - 1).relu().backward(torch.tensor(-upstream))
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())

@@ -10,6 +10,7 @@ from ..graph import wrap
 from .arith import zeros_array
 from .define import define_op
 from .select import Where
+from .windows import _scratch
 
 try:  # SciPy's erf is vectorized C; without SciPy fall back to math.erf per element.
     from scipy.special import erf as _erf
@@ -78,8 +79,10 @@ _ZEROS: dict = {}
 def _relu(ctx, a):
     if a.size >= 1 << 14:
         # NumPy's maximum against a scalar is not vectorized: against an array of zeros (kept per
-        # shape) it takes a third of the time.
-        return np.maximum(a, zeros_array(a.shape, a.dtype))
+        # shape) it takes a third of the time. A large C-ordered result goes into a reused
+        # buffer: fresh ones made the conv-net step fault in ~700 pages each time (see _scratch).
+        out = _scratch(a.shape, a.dtype) if a.flags.c_contiguous else None
+        return np.maximum(a, zeros_array(a.shape, a.dtype), out=out)
     zero = _ZEROS.get(a.dtype)  # a typed 0 skips converting a Python int on every call
     if zero is None:
         zero = _ZEROS[a.dtype] = a.dtype.type(0)
@@ -91,7 +94,13 @@ def Relu(ctx, g):
     """max(a, 0);  ∂/∂a = g·[a > 0]."""
     # out is ≥ 0 or NaN, so [out ≠ 0] is torch's mask [not a ≤ 0] (g passes where a is NaN);
     # g times a bool mask is g or a signed 0, and comparing is cheaper than np.sign
-    return (g * ctx.constant(ctx.out_data != 0),)
+    out = ctx.out_data
+    if (ctx.on_arrays and out.size >= 1 << 14 and g.shape == out.shape and g.dtype == out.dtype
+            and g.flags.c_contiguous):
+        # as above: the mask and the product in reused buffers
+        mask = np.not_equal(out, 0, out=_scratch(out.shape, np.dtype(bool)))
+        return (np.multiply(g, mask, out=_scratch(out.shape, out.dtype)),)
+    return (g * ctx.constant(out != 0),)
 
 
 @define_op(lambda ctx, a: np.abs(a), save_inputs=True)
