@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import autograd
+from . import _malloc, autograd
 from .autograd import dtypes as _dtypes
 from .autograd.creation import (
     arange,
@@ -78,6 +78,9 @@ from .autograd.size import Size
 from .autograd.tensor import Tensor
 
 __version__ = "0.1.0"
+
+# Freed activations and gradients stay in the process for the next step (see _malloc).
+_malloc.tune()
 
 # PyTorch's dtype aliases (module attributes named like builtins, as in torch).
 globals().update({
