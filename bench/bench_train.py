@@ -43,6 +43,16 @@ def _convnet(lib):
     )
 
 
+def _bn_convnet(lib):
+    """A padded conv net with BatchNorm, closer to what people train than ``_convnet``."""
+    nn = lib.nn
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * 7 * 7, 10),
+    )
+
+
 def _pair_of_steps(make, x_shape, n_classes, seed=0):
     """A training-step closure for each library, from the same initial weights and batch."""
     import torch
@@ -81,6 +91,8 @@ def run(quick: bool = False) -> list[dict]:
         ("train step MLP 2-16-16-2, batch 32", lambda lib: _mlp(lib, [2, 16, 16, 2]),
          (32, 2), 2, None),
         ("train step conv net 1x28x28, batch 64", _convnet, (64, 1, 28, 28), 10, None),
+        ("train step BN conv net 16/32 ch, batch 64", _bn_convnet,
+         (64, 1, 28, 28), 10, None),
     ]
     rows = []
     for name, make, x_shape, n_classes, flops_spec in cases:
