@@ -44,6 +44,7 @@ _TORCH_NAMES: dict = {
     "SumTo": "SumBackward1", "Pad": "ConstantPadNdBackward0", "LogSumExp": "LogsumexpBackward0",
     "CumSum": "CumsumBackward0", "Log1p": "Log1PBackward0", "PowScalar": "PowBackward0",
     "Clamp": "ClampBackward1", "CrossEntropyRows": "NllLossBackward0",
+    "BatchNormTrain": "NativeBatchNormBackward0",
     "Pow": lambda n: "PowBackward2" if n.parents[0] is None else "PowBackward1",
     "Sum": lambda n: "SumBackward0" if n.dim is None else "SumBackward1",
     "Prod": lambda n: "ProdBackward0" if n.dim is None else "ProdBackward1",

@@ -199,3 +199,57 @@ def test_small_cnn_end_to_end_matches_torch():
 
     dl_net, t_net = build(dl), build(torch)
     check_module(dl_net, t_net, randn(3, 1, 12, 12))
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (5, 3, 4), (4, 3, 5, 6)])
+@pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
+def test_batch_norm_training_first_and_second_derivatives_match_torch(shape, affine):
+    # Training-mode batch norm is one node with torch's closed-form gradient; its backward is
+    # differentiable again (recomputed on Tensors under create_graph): L = Σ y³ · v.
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(shape) * 3 + 1
+    w, b = rng.uniform(0.5, 1.5, 3), rng.standard_normal(3)
+    v = rng.standard_normal(shape)
+    vecs = [rng.standard_normal(a.shape) for a in (x, w, b)]
+    results = {}
+    for lib in (dl, torch):
+        leaves = [lib.tensor(a, requires_grad=True) for a in (x, w, b)]
+        weight = leaves[1] if affine in ("both", "weight") else None
+        bias = leaves[2] if affine in ("both", "bias") else None
+        y = lib.nn.functional.batch_norm(leaves[0], None, None, weight, bias, training=True)
+        name = y.grad_fn.name()
+        used = [leaves[0]] + [t for t, on in ((leaves[1], weight is not None),
+                                               (leaves[2], bias is not None)) if on]
+        grads = lib.autograd.grad(((y ** 3) * lib.tensor(v)).sum(), used, create_graph=True)
+        dot = sum((g * lib.tensor(vec)).sum() for g, vec in zip(grads, vecs))
+        # torch's double backward has no bias-without-weight case; first order only there
+        hv = lib.autograd.grad(dot, used) if affine != "bias" else ()
+        results[lib.__name__] = (name, [t.detach().numpy() for t in (y, *grads, *hv)])
+    (ours_name, ours), (torch_name, theirs) = results["descentlab"], results["torch"]
+    if affine == "both":
+        assert ours_name == torch_name == "NativeBatchNormBackward0"
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(a, t, rtol=1e-7, atol=1e-9)
+
+
+def test_batch_norm_training_float32_gradients_match_torch():
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((16, 4, 7, 7)) * 2 + 3).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    out = {}
+    for lib in (dl, torch):
+        bn = lib.nn.BatchNorm2d(4)
+        with (torch.no_grad() if lib is torch else dl.no_grad()):
+            bn.weight.copy_(lib.tensor(np.linspace(0.5, 1.5, 4, dtype=np.float32)))
+        xt = lib.tensor(x, requires_grad=True)
+        y = bn(xt)
+        y.backward(lib.tensor(g))
+        out[lib.__name__] = [t.detach().numpy() for t in (y, xt.grad, bn.weight.grad, bn.bias.grad,
+                                                           bn.running_mean, bn.running_var)]
+    for a, t in zip(out["descentlab"], out["torch"]):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, t, rtol=2e-5, atol=2e-5)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..function import Function, FunctionCtx
-from ..graph import Op, wrap
+from ..graph import Node, Op, wrap
 from ..mode import mode_state
 from .arith import ones_vector, row_offsets
 from .conv import Conv2dFn, ConvGeometry, ConvInputGrad, ConvWeightGrad
@@ -18,7 +18,8 @@ from .pool import MaxGather, MaxPool2dFn, MaxScatter
 from .shape import Cat
 from .windows import Col2Im, Im2Col, col2im_array, conv_windows, im2col_array, output_size
 
-__all__ = ["Conv2dFn", "ConvGeometry", "ConvInputGrad", "ConvWeightGrad", "Im2Col", "Col2Im",
+__all__ = ["BatchNormTrain", "Conv2dFn", "ConvGeometry", "ConvInputGrad", "ConvWeightGrad",
+           "Im2Col", "Col2Im",
            "MaxPool2dFn", "MaxScatter", "MaxGather", "CrossEntropyRows", "LSTMPointwise",
            "Unbind", "im2col_array", "col2im_array", "conv_windows", "output_size"]
 
@@ -80,6 +81,64 @@ class CrossEntropyRows(Op):
         r = np.broadcast_to(np.asarray(rows, dtype=x.dtype), (m,))
         coef = (g * wrap(r)).reshape(m, 1)
         return ((x.softmax(1) - wrap(onehot)) * coef,)
+
+
+def _channel_sums(a, dims: tuple):
+    """Σ of ``a`` over ``dims``, kept as size-1 dims, on an array or a Tensor."""
+    if isinstance(a, np.ndarray):
+        return np.add.reduce(a, axis=dims, keepdims=True)
+    return a.sum(dims, keepdim=True)
+
+
+class BatchNormTrain(Op):
+    """Training-mode batch norm over every dim but 1, as one node (torch's native kernel):
+    y = x̂·γ + β with x̂ = (x − μ)·r, μ and σ² the batch's mean and biased variance per channel,
+    r = (σ² + ε)^(−½). ``stats`` (a dict) receives μ and σ² for the running statistics.
+
+    Backward, with Σ and mean over the normalized dims (n entries per channel):
+    ∂β = Σ g,  ∂γ = Σ g·x̂,  ∂x = γ·r·(g − mean g − x̂·mean(g·x̂)).
+    On arrays it uses the x̂ and r the forward kept; when a graph of the backward is wanted
+    (create_graph), x̂ and r are computed again from x with Tensor ops, so the same formula stays
+    differentiable. Against the composite of a dozen ops it saves about half the passes over
+    the activations, forward and backward.
+    """
+
+    save_inputs = True
+    array_backward = True
+    frees = ("xhat", "r")
+
+    @staticmethod
+    def forward(ctx, x, w, b, *, eps: float, stats: dict):
+        dims = (0,) + tuple(range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        count = x.size // x.shape[1]
+        mean = np.add.reduce(x, axis=dims, keepdims=True) / x.dtype.type(count)
+        xhat = x - mean
+        var = np.add.reduce(xhat * xhat, axis=dims, keepdims=True) / x.dtype.type(count)
+        r = np.reciprocal(np.sqrt(var + x.dtype.type(eps)))
+        xhat *= r
+        y = xhat * w.reshape(shape)
+        y += b.reshape(shape)
+        stats["mean"], stats["var"] = mean.reshape(-1), var.reshape(-1)
+        if isinstance(ctx, Node):
+            ctx.xhat, ctx.r, ctx.eps, ctx.dims, ctx.count = xhat, r, eps, dims, count
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w, _ = ctx.saved
+        dims, count = ctx.dims, ctx.count
+        if ctx.on_arrays:
+            xhat, r = ctx.xhat, ctx.r
+        else:  # recorded: x̂ and r as functions of x, so the backward differentiates again
+            centered = x - x.mean(dims, keepdim=True)
+            r = ((centered * centered).mean(dims, keepdim=True) + ctx.eps).rsqrt()
+            xhat = centered * r
+        g_sum = _channel_sums(g, dims)
+        gx_sum = _channel_sums(g * xhat, dims)
+        scale = w.reshape((1, -1) + (1,) * (len(dims) - 1)) * r
+        gx = (g - g_sum / count - xhat * (gx_sum / count)) * scale
+        return gx, gx_sum.reshape(-1), g_sum.reshape(-1)
 
 
 class LSTMPointwise(Op):

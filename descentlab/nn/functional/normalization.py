@@ -9,6 +9,7 @@ import numpy as np
 
 from ...autograd import dtypes as _dt
 from ...autograd.function import no_grad
+from ...autograd.ops.nn import BatchNormTrain
 from ...autograd.tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm", "dropout", "dropout1d", "dropout2d"]
@@ -38,32 +39,50 @@ def batch_norm(
                 f"batch_norm: expected more than 1 value per channel when training, got input of "
                 f"shape {tuple(input.shape)}; use a batch larger than 1 or call model.eval()"
             )
-        mean = input.mean(dims, keepdim=True)
-        centered = input - mean
-        var = (centered * centered).mean(dims, keepdim=True)
+        if input.is_floating_point():
+            # One node with torch's closed-form gradient (ops.BatchNormTrain); a missing weight or
+            # bias is a constant 1 or 0.
+            dtype = input._data.dtype
+            stats: dict = {}
+            out = BatchNormTrain.apply(
+                input, weight if weight is not None else _constant(1.0, c, dtype),
+                bias if bias is not None else _constant(0.0, c, dtype), eps=eps, stats=stats)
+            mean, var = stats["mean"], stats["var"]
+        else:  # integer input: the composite (which promotes as torch's ops do)
+            mean_t = input.mean(dims, keepdim=True)
+            centered = input - mean_t
+            var_t = (centered * centered).mean(dims, keepdim=True)
+            out = centered * (var_t + eps).rsqrt()
+            if weight is not None:
+                out = out * weight.reshape(shape)
+            if bias is not None:
+                out = out + bias.reshape(shape)
+            mean, var = mean_t._data.reshape(c), var_t._data.reshape(c)
         if running_mean is not None and running_var is not None:
             with no_grad():
                 m = momentum
                 rm, rv = running_mean._data, running_var._data
                 rm *= 1 - m
-                rm += m * mean._data.reshape(c)
+                rm += m * mean
                 rv *= 1 - m
-                rv += m * var._data.reshape(c) * (n / (n - 1))
+                rv += m * var * (n / (n - 1))
                 running_mean._bump_version()
                 running_var._bump_version()
-        inv_std = (var + eps).rsqrt()
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: running_mean and running_var are required when "
-                             "training=False")
-        centered = input - running_mean.reshape(shape)
-        inv_std = (running_var.reshape(shape) + eps).rsqrt()
-    # One full-size product with the per-channel scale 1/√(σ² + ε)·γ, as torch's kernel (its
-    # gradient is two full-size passes, where a division and then a product took five).
+        return out
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: running_mean and running_var are required when "
+                         "training=False")
+    centered = input - running_mean.reshape(shape)
+    inv_std = (running_var.reshape(shape) + eps).rsqrt()
+    # One full-size product with the per-channel scale 1/√(σ² + ε)·γ, as torch's kernel.
     out = centered * (inv_std if weight is None else inv_std * weight.reshape(shape))
     if bias is not None:
         out = out + bias.reshape(shape)
     return out
+
+
+def _constant(value: float, c: int, dtype: np.dtype) -> Tensor:
+    return Tensor._wrap(np.full(c, value, dtype=dtype))
 
 
 def layer_norm(
