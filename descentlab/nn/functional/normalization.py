@@ -30,7 +30,6 @@ def batch_norm(
         raise ValueError(f"batch_norm: expected an input with a channel dim (N, C, ...), got shape "
                          f"{tuple(input.shape)}")
     c = input.shape[1]
-    dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
     if training:
         n = input.numel() // c
@@ -39,25 +38,19 @@ def batch_norm(
                 f"batch_norm: expected more than 1 value per channel when training, got input of "
                 f"shape {tuple(input.shape)}; use a batch larger than 1 or call model.eval()"
             )
-        if input.is_floating_point():
-            # One node with torch's closed-form gradient (ops.BatchNormTrain); a missing weight or
-            # bias is a constant 1 or 0.
-            dtype = input._data.dtype
-            stats: dict = {}
-            out = BatchNormTrain.apply(
-                input, weight if weight is not None else _constant(1.0, c, dtype),
-                bias if bias is not None else _constant(0.0, c, dtype), eps=eps, stats=stats)
-            mean, var = stats["mean"], stats["var"]
-        else:  # integer input: the composite (which promotes as torch's ops do)
-            mean_t = input.mean(dims, keepdim=True)
-            centered = input - mean_t
-            var_t = (centered * centered).mean(dims, keepdim=True)
-            out = centered * (var_t + eps).rsqrt()
-            if weight is not None:
-                out = out * weight.reshape(shape)
-            if bias is not None:
-                out = out + bias.reshape(shape)
-            mean, var = mean_t._data.reshape(c), var_t._data.reshape(c)
+        if not input.is_floating_point():
+            raise RuntimeError(
+                f"batch_norm: expected a floating-point input, got {input.dtype}; convert it "
+                f"first, e.g. input.float()"
+            )
+        # One node with torch's closed-form gradient (ops.BatchNormTrain); a missing weight or
+        # bias is a constant 1 or 0.
+        dtype = input._data.dtype
+        stats: dict = {}
+        out = BatchNormTrain.apply(
+            input, weight if weight is not None else _constant(1.0, c, dtype),
+            bias if bias is not None else _constant(0.0, c, dtype), eps=eps, stats=stats)
+        mean, var = stats["mean"], stats["var"]
         if running_mean is not None and running_var is not None:
             with no_grad():
                 m = momentum
