@@ -79,8 +79,7 @@ def graph_ops(loss) -> int:
             continue
         seen.add(node)
         stack.extend(nxt for nxt, _ in node.next_functions)
-    return sum(type(n).__name__ != "AccumulateGrad" and n.name() != "AccumulateGrad"
-               for n in seen)
+    return sum(type(n).__name__ != "AccumulateGrad" for n in seen)
 
 
 def _numpy_chain():

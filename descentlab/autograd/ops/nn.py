@@ -83,7 +83,7 @@ class CrossEntropyRows(Op):
         return ((x.softmax(1) - wrap(onehot)) * coef,)
 
 
-def _channel_sums(a, dims: tuple):
+def _sum_kept(a, dims: tuple):
     """Σ of ``a`` over ``dims``, kept as size-1 dims, on an array or a Tensor."""
     if isinstance(a, np.ndarray):
         return np.add.reduce(a, axis=dims, keepdims=True)
@@ -134,8 +134,8 @@ class BatchNormTrain(Op):
             centered = x - x.mean(dims, keepdim=True)
             r = ((centered * centered).mean(dims, keepdim=True) + ctx.eps).rsqrt()
             xhat = centered * r
-        g_sum = _channel_sums(g, dims)
-        gx_sum = _channel_sums(g * xhat, dims)
+        g_sum = _sum_kept(g, dims)
+        gx_sum = _sum_kept(g * xhat, dims)
         scale = w.reshape((1, -1) + (1,) * (len(dims) - 1)) * r
         gx = (g - g_sum / count - xhat * (gx_sum / count)) * scale
         return gx, gx_sum.reshape(-1), g_sum.reshape(-1)
